@@ -1,0 +1,96 @@
+import {
+  createLogger,
+  loadCommonConfig,
+  migrate,
+  runProcess,
+  runStandalone,
+  startPlatform,
+  connectDatabase,
+  ConfigError,
+} from '@datalab/platform';
+import pkg from '../package.json' with { type: 'json' };
+import { allServices, findService } from './services.ts';
+import { printBanner, startAll } from './up.ts';
+
+const USAGE = `Usage: datalab <command>
+
+Commands:
+  up                  Run all five services in this process (embedded PostgreSQL when DATABASE_URL is unset).
+  serve <service>     Run one service: ${allServices.map((s) => s.name).join(', ')}.
+  migrate [service]   Apply pending database migrations (all services by default), then exit.
+  help                Show this text.
+
+Configuration comes from environment variables; see the README.`;
+
+function fail(message: string): never {
+  process.stderr.write(`datalab: ${message}\n`);
+  process.exit(1);
+}
+
+async function migrateCommand(names: string[]): Promise<void> {
+  const targets =
+    names.length === 0
+      ? allServices
+      : names.map((name) => findService(name) ?? fail(`unknown service "${name}"`));
+  try {
+    const common = loadCommonConfig(process.env);
+    const logger = createLogger({ level: common.logLevel });
+    const platform = await startPlatform(common, logger);
+    try {
+      const db = await connectDatabase({
+        url: platform.databaseUrl,
+        poolSize: 2,
+        connectTimeoutMs: common.databaseConnectTimeoutMs,
+        applicationName: 'datalab-migrate',
+        logger,
+      });
+      try {
+        for (const service of targets) {
+          const applied = await migrate(db.pool, {
+            schema: service.schema,
+            directory: service.migrationsDir,
+            logger,
+          });
+          process.stdout.write(
+            `${service.name}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}\n`,
+          );
+        }
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await platform.close();
+    }
+  } catch (error) {
+    fail(error instanceof ConfigError ? `invalid configuration: ${error.message}` : (error as Error).message);
+  }
+}
+
+const [command, ...rest] = process.argv.slice(2);
+switch (command) {
+  case 'up':
+    await runProcess(
+      process.env,
+      (platform) => startAll(platform, process.env),
+      (platform, services) => printBanner(platform, services, pkg.version),
+    );
+    break;
+  case 'serve': {
+    const definition =
+      findService(rest[0] ?? '') ?? fail(`serve needs one of: ${allServices.map((s) => s.name).join(', ')}`);
+    await runStandalone(definition, process.env);
+    break;
+  }
+  case 'migrate':
+    await migrateCommand(rest);
+    process.exit(0);
+    break;
+  case undefined:
+  case 'help':
+  case '--help':
+  case '-h':
+    process.stdout.write(`${USAGE}\n`);
+    break;
+  default:
+    fail(`unknown command "${command}"\n\n${USAGE}`);
+}

@@ -1,0 +1,2 @@
+export * from './problem.schemas.ts';
+export * from './service.schemas.ts';

@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+
+export interface RateLimitHit {
+  /** Hits in the current window, this one included. */
+  count: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
+}
+
+/** Fixed-window counters shared by every gateway instance. */
+export interface RateLimitStore {
+  hit: (key: string, windowMs: number) => Promise<RateLimitHit>;
+}
+
+export function createMemoryRateLimitStore(): RateLimitStore {
+  const windows = new Map<string, { count: number; resetAt: number }>();
+  let lastSweep = Date.now();
+  return {
+    hit: async (key, windowMs) => {
+      const now = Date.now();
+      if (now - lastSweep > 60_000) {
+        for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
+        lastSweep = now;
+      }
+      let current = windows.get(key);
+      if (!current || current.resetAt <= now) {
+        current = { count: 0, resetAt: now + windowMs };
+        windows.set(key, current);
+      }
+      current.count += 1;
+      return { count: current.count, resetMs: current.resetAt - now };
+    },
+  };
+}
+
+// INCR and set the expiry on the first hit, atomically, so a window always ends.
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}
+`;
+
+export function createRedisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
+  return {
+    hit: async (key, windowMs) => {
+      const [count, ttl] = (await redis.eval(HIT_SCRIPT, 1, prefix + key, windowMs)) as [number, number];
+      return { count, resetMs: ttl };
+    },
+  };
+}

@@ -1,0 +1,95 @@
+import { f } from './config.ts';
+
+/** The fields every DataLab process reads, whichever service it runs. */
+export const commonConfigSchema = {
+  host: f.string('HOST', 'Interface the HTTP servers listen on (0.0.0.0 in containers).', '127.0.0.1'),
+  port: f.optionalPort(
+    'PORT',
+    'Port to listen on. With `datalab up` the gateway takes PORT and the services PORT+1 to PORT+4.',
+    "the service's own: 8000 gateway, 8001 data, 8002 ai, 8003 compute, 8004 viz",
+  ),
+  logLevel: f.oneOf('LOG_LEVEL', 'Log level.', 'info', [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+    'silent',
+  ]),
+  databaseUrl: f.optionalUrl(
+    'DATABASE_URL',
+    'PostgreSQL connection URL. Unset: an embedded PostgreSQL is started under DATALAB_DATA_DIR.',
+    ['postgres', 'postgresql'],
+  ),
+  readDatabaseUrl: f.optionalUrl(
+    'READ_DATABASE_URL',
+    'Read-replica URL for read-only queries. Unset: reads go to DATABASE_URL.',
+    ['postgres', 'postgresql'],
+  ),
+  databasePoolSize: f.integer('DATABASE_POOL_SIZE', 'Connections per service pool.', 10, 1, 500),
+  databaseConnectTimeoutMs: f.integer(
+    'DATABASE_CONNECT_TIMEOUT_MS',
+    'How long to wait for PostgreSQL at start and per connection.',
+    5000,
+    100,
+  ),
+  redisUrl: f.optionalUrl('REDIS_URL', 'Redis URL. Unset (and no Sentinels): in-memory adapters.', [
+    'redis',
+    'rediss',
+  ]),
+  redisSentinels: f.hostPortList(
+    'REDIS_SENTINELS',
+    'Redis Sentinels as host:port,host:port (overrides REDIS_URL host).',
+  ),
+  redisSentinelName: f.string('REDIS_SENTINEL_NAME', 'Name of the master the Sentinels watch.', 'mymaster'),
+  dataDir: f.string(
+    'DATALAB_DATA_DIR',
+    'Where embedded mode keeps its data (PostgreSQL, keys).',
+    './.datalab',
+  ),
+  embeddedPostgresPort: f.port(
+    'DATALAB_EMBEDDED_PG_PORT',
+    'Port of the embedded PostgreSQL (loopback only).',
+    54329,
+  ),
+  shutdownTimeoutMs: f.integer(
+    'SHUTDOWN_TIMEOUT_MS',
+    'On SIGTERM, how long in-flight requests may take before the process exits anyway.',
+    10000,
+    0,
+  ),
+  bodyLimitBytes: f.integer(
+    'BODY_LIMIT_BYTES',
+    'Largest JSON request body a service accepts.',
+    1048576,
+    1024,
+  ),
+  advertiseUrl: f.optionalUrl(
+    'ADVERTISE_URL',
+    'URL other instances use to reach this one (registry). Unset: http://<HOST or hostname>:<PORT>.',
+    ['http', 'https'],
+  ),
+  registryHeartbeatMs: f.integer(
+    'REGISTRY_HEARTBEAT_MS',
+    'How often an instance renews its registry entry.',
+    5000,
+    100,
+  ),
+  registryTtlMs: f.integer(
+    'REGISTRY_TTL_MS',
+    'An instance silent this long leaves the registry.',
+    15000,
+    300,
+  ),
+  cacheMaxBytes: f.integer(
+    'CACHE_MAX_BYTES',
+    'Size bound of the in-memory cache (embedded mode).',
+    268435456,
+    0,
+  ),
+  instanceId: f.optionalString(
+    'INSTANCE_ID',
+    'Name of this instance in the registry. Unset: hostname-pid-random.',
+  ),
+};

@@ -1,0 +1,127 @@
+import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Logger } from 'pino';
+import { NotReady, Problem, Readiness, ServiceInfo, type ServiceName } from '@datalab/contracts';
+import { handleError, handleNotFound, problemDocument, sendProblem } from '../errors/problem.ts';
+import type { ServiceMetrics } from '../metrics/metrics.ts';
+import { checkDependencies, type DependencyCheck } from './health.ts';
+import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  Logger,
+  TypeBoxTypeProvider
+>;
+
+export interface ServerOptions {
+  service: ServiceName;
+  version: string;
+  instanceId: string;
+  /** One sentence for the OpenAPI document. */
+  description: string;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Checked by `/health/ready` and `/info`. */
+  dependencies: readonly DependencyCheck[];
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number;
+  /** What `/openapi.json` serves; the service's own document by default (the gateway serves an aggregate). */
+  openApiDocument?: (own: () => unknown) => unknown;
+}
+
+const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
+/**
+ * The HTTP server every service starts from: request ids, one problem+json
+ * error handler, request metrics, health, `/metrics`, `/info` and `/openapi.json`.
+ */
+export async function createServer(options: ServerOptions): Promise<App> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    genReqId: requestIdFrom,
+    // One line per request is written by the onResponse hook below, with its duration and status.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: options.service, version: options.version, description: options.description },
+      components: { schemas: { Problem } },
+    },
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    options.metrics.httpDuration.observe(
+      { service: options.service, method: request.method, route, status: String(reply.statusCode) },
+      seconds,
+    );
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+    };
+    if (QUIET_ROUTES.has(route)) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
+  });
+
+  registerOperationalRoutes(app, options);
+  return app;
+}
+
+function registerOperationalRoutes(app: App, options: ServerOptions): void {
+  const startedAt = new Date().toISOString();
+  const hide = { tags: ['operations'] };
+
+  app.get('/health/live', { schema: { ...hide, summary: 'The process is up.' } }, async () => ({
+    status: 'ok',
+  }));
+
+  app.get(
+    '/health/ready',
+    {
+      schema: { ...hide, summary: 'Every dependency answers.', response: { 200: Readiness, 503: NotReady } },
+    },
+    async (request, reply) => {
+      const dependencies = await checkDependencies(options.dependencies);
+      const down = dependencies.filter((d) => d.status === 'down');
+      if (down.length === 0) return { status: 'ready' as const, dependencies };
+      const detail = `Not ready: ${down.map((d) => `${d.name} is down (${d.error ?? 'no answer'})`).join('; ')}`;
+      return sendProblem(reply, { ...problemDocument(request, 503, detail, 'unavailable'), dependencies });
+    },
+  );
+
+  app.get(
+    '/info',
+    { schema: { ...hide, summary: 'Who this instance is.', response: { 200: ServiceInfo } } },
+    async () => ({
+      name: options.service,
+      version: options.version,
+      instance_id: options.instanceId,
+      started_at: startedAt,
+      dependencies: await checkDependencies(options.dependencies),
+    }),
+  );
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const body = await options.metrics.registry.metrics();
+    return reply.type(options.metrics.registry.contentType).send(body);
+  });
+
+  const document = options.openApiDocument ?? ((own: () => unknown) => own());
+  app.get('/openapi.json', { schema: { hide: true } }, async () => document(() => app.swagger()));
+}

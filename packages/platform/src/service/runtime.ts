@@ -1,0 +1,169 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createMemoryAdapters, createRedisAdapters, type Adapters } from '../adapters/adapters.ts';
+import { commonConfigSchema } from '../config/common.config.ts';
+import { ConfigError, loadConfig, type ConfigSchema, type Env } from '../config/config.ts';
+import { connectDatabase } from '../db/database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.ts';
+import { migrate } from '../db/migrate.ts';
+import { createServiceMetrics } from '../metrics/metrics.ts';
+import { connectRedis, isRedisConfigured } from '../redis/redis.ts';
+import type { App } from '../server/server.ts';
+import type { CommonConfig, ServiceDefinition } from './definition.ts';
+
+/** What one process shares between the services it runs: database, shared-state adapters, logger. */
+export interface Platform {
+  common: CommonConfig;
+  logger: Logger;
+  databaseUrl: string;
+  /** Set in embedded mode. */
+  embedded: EmbeddedPostgres | undefined;
+  adapters: Adapters;
+  mode: 'embedded' | 'distributed';
+  close: () => Promise<void>;
+}
+
+export async function startPlatform(common: CommonConfig, logger: Logger): Promise<Platform> {
+  const embedded = common.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: common.dataDir, port: common.embeddedPostgresPort, logger });
+  try {
+    const redisOptions = {
+      url: common.redisUrl,
+      sentinels: common.redisSentinels,
+      sentinelName: common.redisSentinelName,
+      connectTimeoutMs: common.databaseConnectTimeoutMs,
+      logger,
+    };
+    const adapterOptions = { cacheMaxBytes: common.cacheMaxBytes, registryTtlMs: common.registryTtlMs };
+    const adapters = isRedisConfigured(redisOptions)
+      ? createRedisAdapters(await connectRedis(redisOptions), adapterOptions)
+      : createMemoryAdapters(adapterOptions);
+    return {
+      common,
+      logger,
+      databaseUrl: common.databaseUrl ?? embedded!.url,
+      embedded,
+      adapters,
+      mode: embedded ? 'embedded' : 'distributed',
+      close: async () => {
+        await adapters.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+}
+
+export interface RunningService {
+  name: string;
+  url: string;
+  app: App;
+  close: () => Promise<void>;
+}
+
+export interface StartServiceOptions {
+  /** The environment this service's own config is read from. */
+  env: Env;
+  port: number;
+}
+
+function advertisedUrl(common: CommonConfig, port: number): string {
+  if (common.advertiseUrl) return common.advertiseUrl;
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(common.host);
+  const host = common.host === '0.0.0.0' || common.host === '::' ? hostname() : common.host;
+  return `http://${loopback ? '127.0.0.1' : host}:${port}`;
+}
+
+async function listen(app: App, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE')
+      throw new ConfigError('PORT', `port ${port} is already in use`);
+    throw error;
+  }
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+/** Connects, migrates, builds, listens and announces one service. */
+export async function startService<S extends ConfigSchema>(
+  definition: ServiceDefinition<S>,
+  platform: Platform,
+  options: StartServiceOptions,
+): Promise<RunningService> {
+  const { common } = platform;
+  const config = loadConfig(definition.configSchema, options.env);
+  const logger = platform.logger.child({ service: definition.name });
+  const instanceId = common.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const db = await connectDatabase({
+    url: platform.databaseUrl,
+    readUrl: common.readDatabaseUrl,
+    poolSize: common.databasePoolSize,
+    connectTimeoutMs: common.databaseConnectTimeoutMs,
+    applicationName: `datalab-${definition.name}`,
+    logger,
+  });
+  let app: App | undefined;
+  try {
+    await migrate(db.pool, { schema: definition.schema, directory: definition.migrationsDir, logger });
+    app = await definition.buildApp({
+      name: definition.name,
+      description: definition.description,
+      config,
+      common,
+      logger,
+      db,
+      adapters: platform.adapters,
+      metrics: createServiceMetrics(definition.name),
+      instanceId,
+      version: definition.version,
+    });
+    const port = await listen(app, common.host, options.port);
+    return announce(definition.name, instanceId, advertisedUrl(common, port), app, platform, db.close);
+  } catch (error) {
+    await app?.close();
+    await db.close();
+    throw error;
+  }
+}
+
+/** Keeps the instance in the registry with heartbeats until it closes. */
+function announce(
+  name: string,
+  instanceId: string,
+  url: string,
+  app: App,
+  platform: Platform,
+  closeDb: () => Promise<void>,
+): RunningService {
+  const { registry } = platform.adapters;
+  const beat = (): void => {
+    registry.announce({ service: name, instanceId, url }).catch((error: unknown) => {
+      app.log.warn({ err: error }, 'registry heartbeat failed');
+    });
+  };
+  beat();
+  const timer = setInterval(beat, platform.common.registryHeartbeatMs);
+  timer.unref();
+  return {
+    name,
+    url,
+    app,
+    close: async () => {
+      clearInterval(timer);
+      await registry.withdraw(name, instanceId).catch(() => undefined);
+      await app.close();
+      await closeDb();
+    },
+  };
+}
+
+/** Reads the common configuration; `ConfigError` names the variable when it is wrong. */
+export function loadCommonConfig(env: Env): CommonConfig {
+  return loadConfig(commonConfigSchema, env);
+}

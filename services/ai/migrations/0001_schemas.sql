@@ -1,0 +1,1 @@
+COMMENT ON SCHEMA ai IS 'ai-service: model registry, versions, training lineage';

@@ -1,0 +1,1 @@
+COMMENT ON SCHEMA compute IS 'compute-service: jobs, job logs, schedules';

@@ -1,0 +1,16 @@
+import { fileURLToPath } from 'node:url';
+import { defineService } from '@datalab/platform';
+import pkg from '../package.json' with { type: 'json' };
+import { buildApp } from './app.ts';
+
+export const computeService = defineService({
+  name: 'compute-service',
+  version: pkg.version,
+  description: 'Jobs: durable queue, workers, retries, schedules.',
+  defaultPort: 8003,
+  portOffset: 3,
+  schema: 'compute',
+  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
+  configSchema: {},
+  buildApp,
+});

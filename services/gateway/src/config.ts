@@ -1,0 +1,34 @@
+import { f } from '@datalab/platform';
+
+const serviceUrls = (service: string, variable: string, port: number) =>
+  f.urlList(
+    variable,
+    `${service} instances the gateway routes to, comma-separated (also found through the registry).`,
+    [`http://127.0.0.1:${port}`],
+    ['http', 'https'],
+  );
+
+export const gatewayConfigSchema = {
+  dataServiceUrls: serviceUrls('data-service', 'DATA_SERVICE_URL', 8001),
+  aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
+  computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),
+  vizServiceUrls: serviceUrls('viz-service', 'VIZ_SERVICE_URL', 8004),
+  healthCheckIntervalMs: f.integer(
+    'UPSTREAM_HEALTH_INTERVAL_MS',
+    'How often the gateway checks each upstream instance.',
+    2000,
+    100,
+  ),
+  upstreamConnectTimeoutMs: f.integer(
+    'UPSTREAM_CONNECT_TIMEOUT_MS',
+    'Give up connecting to an upstream instance after this long.',
+    1000,
+    50,
+  ),
+  upstreamTimeoutMs: f.integer(
+    'UPSTREAM_TIMEOUT_MS',
+    'Longest wait for an upstream to start answering (response headers).',
+    60000,
+    100,
+  ),
+};

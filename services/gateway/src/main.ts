@@ -1,0 +1,4 @@
+import { runStandalone } from '@datalab/platform';
+import { gatewayService } from './definition.ts';
+
+await runStandalone(gatewayService, process.env);

@@ -1,0 +1,21 @@
+import type { App } from '@datalab/platform';
+import { proxyRequest, type ProxyOptions } from './proxy.ts';
+
+/**
+ * `/api/v1/<service>/*` → that service. The bodies are not parsed here: the
+ * catch-all content-type parser leaves the raw stream for the proxy.
+ */
+export async function proxyRoutes(app: App, options: ProxyOptions): Promise<void> {
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    for (const { name, prefix } of options.upstreams.definitions) {
+      const handler = {
+        schema: { hide: true },
+        handler: (request, reply) => proxyRequest(name, request, reply, options),
+      } satisfies Parameters<typeof scope.all>[1];
+      scope.all(prefix, handler);
+      scope.all(`${prefix}/*`, handler);
+    }
+  });
+}

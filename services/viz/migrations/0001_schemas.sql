@@ -1,0 +1,1 @@
+COMMENT ON SCHEMA viz IS 'viz-service: saved charts and dashboards';

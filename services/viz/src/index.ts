@@ -1,0 +1,1 @@
+export { vizService } from './definition.ts';
