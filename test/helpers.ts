@@ -27,6 +27,8 @@ export function testEnv(extra: Env = {}): Env {
   return {
     DATABASE_URL: inject('databaseUrl'),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
+    // Each test's registry, cache and events are its own, even on a shared Redis.
+    REDIS_PREFIX: `${uniqueName('test')}:`,
     LOG_LEVEL: 'silent',
     PORT: '0',
     REGISTRY_HEARTBEAT_MS: '200',

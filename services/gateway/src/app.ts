@@ -9,13 +9,22 @@ import { createUpstreams, type UpstreamDefinition } from './upstreams/upstreams.
 
 export type GatewayDeps = ServiceDeps<typeof gatewayConfigSchema>;
 
+/** Which public prefix goes to which service. */
+export const ROUTES = [
+  { name: 'data-service', prefix: '/api/v1/data' },
+  { name: 'ai-service', prefix: '/api/v1/ai' },
+  { name: 'compute-service', prefix: '/api/v1/compute' },
+  { name: 'viz-service', prefix: '/api/v1/viz' },
+] as const;
+
 function upstreamDefinitions(config: GatewayDeps['config']): UpstreamDefinition[] {
-  return [
-    { name: 'data-service', prefix: '/api/v1/data', staticUrls: config.dataServiceUrls },
-    { name: 'ai-service', prefix: '/api/v1/ai', staticUrls: config.aiServiceUrls },
-    { name: 'compute-service', prefix: '/api/v1/compute', staticUrls: config.computeServiceUrls },
-    { name: 'viz-service', prefix: '/api/v1/viz', staticUrls: config.vizServiceUrls },
-  ];
+  const urls = {
+    'data-service': config.dataServiceUrls,
+    'ai-service': config.aiServiceUrls,
+    'compute-service': config.computeServiceUrls,
+    'viz-service': config.vizServiceUrls,
+  };
+  return ROUTES.map((route) => ({ ...route, staticUrls: urls[route.name] }));
 }
 
 export async function buildApp(deps: GatewayDeps): Promise<App> {
@@ -49,7 +58,8 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   await proxyRoutes(app, { upstreams, dispatcher, timeoutMs: config.upstreamTimeoutMs });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
 
-  app.addHook('onListen', async () => {
+  // Know the upstreams' health before the first request: listen() waits for onReady.
+  app.addHook('onReady', async () => {
     await upstreams.refresh();
     upstreams.start();
   });

@@ -1,2 +1,3 @@
 export { gatewayService } from './definition.ts';
-export { mergeOpenApi, type OpenApiDocument } from './openapi/openapi.ts';
+export { mergeOpenApi, type OpenApiDocument, type UpstreamDocument } from './openapi/openapi.ts';
+export { ROUTES } from './app.ts';

@@ -20,9 +20,9 @@ export interface AdapterOptions {
   cacheMaxBytes: number;
   /** An instance missing heartbeats this long leaves the registry. */
   registryTtlMs: number;
+  /** Prefix of every Redis key and channel. */
+  redisPrefix?: string;
 }
-
-const PREFIX = 'datalab:';
 
 /** In-process adapters. In embedded mode all five services share one set, as they share one process. */
 export function createMemoryAdapters(options: AdapterOptions): Adapters {
@@ -39,13 +39,14 @@ export function createMemoryAdapters(options: AdapterOptions): Adapters {
 }
 
 export function createRedisAdapters(redis: RedisConnection, options: AdapterOptions): Adapters {
-  const events = createRedisEvents(redis.client, redis.duplicate(), `${PREFIX}events:`);
+  const prefix = options.redisPrefix ?? 'datalab:';
+  const events = createRedisEvents(redis.client, redis.duplicate(), `${prefix}events:`);
   return {
     kind: 'redis',
-    cache: createRedisCache(redis.client, `${PREFIX}cache:`),
+    cache: createRedisCache(redis.client, `${prefix}cache:`),
     events,
-    rateLimits: createRedisRateLimitStore(redis.client, `${PREFIX}ratelimit:`),
-    registry: createRedisRegistry(redis.client, `${PREFIX}registry:`, options.registryTtlMs),
+    rateLimits: createRedisRateLimitStore(redis.client, `${prefix}ratelimit:`),
+    registry: createRedisRegistry(redis.client, `${prefix}registry:`, options.registryTtlMs),
     dependencies: [redis.dependency],
     close: async () => {
       await events.close();

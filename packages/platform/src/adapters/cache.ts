@@ -49,10 +49,19 @@ export function createMemoryCache(maxBytes: number): Cache {
   };
 }
 
+/**
+ * Reads and writes that fail (Redis unreachable) are misses and no-ops, as the
+ * `Cache` contract says: the caller falls back to the source of truth. A failed
+ * `delete` still throws, so an invalidation is never lost silently.
+ */
 export function createRedisCache(redis: Redis, prefix: string): Cache {
   return {
-    get: async (key) => (await redis.getBuffer(prefix + key)) ?? undefined,
-    set: async (key, value, ttlSeconds) => void (await redis.set(prefix + key, value, 'EX', ttlSeconds)),
+    get: async (key) => (await redis.getBuffer(prefix + key).catch(() => null)) ?? undefined,
+    set: async (key, value, ttlSeconds) => {
+      // PX, not EX: EX refuses fractional seconds, which the memory cache accepts.
+      const ttlMs = Math.max(1, Math.round(ttlSeconds * 1000));
+      await redis.set(prefix + key, value, 'PX', ttlMs).catch(() => undefined);
+    },
     delete: async (key) => void (await redis.del(prefix + key)),
   };
 }

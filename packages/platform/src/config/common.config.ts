@@ -38,6 +38,11 @@ export const commonConfigSchema = {
     'redis',
     'rediss',
   ]),
+  redisPrefix: f.string(
+    'REDIS_PREFIX',
+    'Prefix of every Redis key and channel, so several DataLabs can share one Redis.',
+    'datalab:',
+  ),
   redisSentinels: f.hostPortList(
     'REDIS_SENTINELS',
     'Redis Sentinels as host:port,host:port (overrides REDIS_URL host).',

@@ -37,7 +37,8 @@ export function loadConfig<S extends ConfigSchema>(schema: S, env: Env): ConfigO
   const out: Record<string, unknown> = {};
   for (const [key, field] of Object.entries(schema)) {
     const raw = env[field.env];
-    if (raw === undefined || raw === '') {
+    // A variable set to blanks (`PORT=` or `PORT=" "` in a compose file) means "not set", not "invalid".
+    if (raw === undefined || raw.trim() === '') {
       out[key] = field.default;
       continue;
     }
@@ -45,10 +46,15 @@ export function loadConfig<S extends ConfigSchema>(schema: S, env: Env): ConfigO
       out[key] = field.parse(raw.trim());
     } catch (error) {
       const problem = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(field.env, `${problem} (got ${JSON.stringify(truncate(raw))})`);
+      throw new ConfigError(field.env, `${problem} (got ${JSON.stringify(truncate(redact(raw)))})`);
     }
   }
   return Object.freeze(out) as ConfigOf<S>;
+}
+
+/** The message ends up in logs: a URL's password is replaced before the value is echoed. */
+function redact(raw: string): string {
+  return raw.replace(/(\/\/[^/?#@\s:]*:)[^/?#@\s]*@/g, '$1***@');
 }
 
 function truncate(raw: string): string {
@@ -143,11 +149,14 @@ export const f = {
       doc,
       [],
       (raw) =>
-        raw.split(',').map((part) => {
-          const match = /^\s*([^:\s]+):(\d+)\s*$/.exec(part);
-          if (!match?.[1] || !match[2]) throw new Error('must be a comma-separated list of host:port');
-          return { host: match[1], port: parseInteger(match[2], 1, 65535) };
-        }),
+        raw
+          .split(',')
+          .filter((part) => part.trim() !== '')
+          .map((part) => {
+            const match = /^\s*([^:\s]+):(\d+)\s*$/.exec(part);
+            if (!match?.[1] || !match[2]) throw new Error('must be a comma-separated list of host:port');
+            return { host: match[1], port: parseInteger(match[2], 1, 65535) };
+          }),
       '(unset)',
     ),
 };

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chown, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmod, chown, mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -68,6 +68,13 @@ function runAsIds(): { uid: number; gid: number } | undefined {
   }
 }
 
+/** As root, PostgreSQL runs as `postgres`, which must be able to pass through the data directory. */
+async function letPostgresUserTraverse(root: string): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const { mode } = await stat(root);
+  if ((mode & 0o001) === 0) await chmod(root, mode | 0o001);
+}
+
 async function initialise(bin: Binaries, directory: string, credentialsFile: string): Promise<void> {
   const ids = runAsIds();
   await mkdir(directory, { recursive: true, mode: 0o700 });
@@ -108,25 +115,22 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** A postmaster whose parent is init was left behind by a DataLab that was killed; it is ours to stop. */
-function isOrphan(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] === '1';
-  } catch {
-    return false;
-  }
+async function readPid(file: string): Promise<number | undefined> {
+  const pid = Number((await readFile(file, 'utf8').catch(() => '')).split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
-async function stopLeftover(directory: string, logger: Logger): Promise<void> {
-  const pidFile = path.join(directory, 'postmaster.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
-  if (!isOrphan(pid)) {
-    throw new Error(
-      `another PostgreSQL (pid ${pid}) is already running on ${directory}: is DataLab already started?`,
-    );
+/**
+ * A PostgreSQL still running on our directory is either a sibling DataLab's
+ * (its owner is alive: refuse) or one left behind by a DataLab that was
+ * killed (its owner is gone: stop it and take over).
+ */
+async function stopLeftover(directory: string, ownerFile: string, logger: Logger): Promise<void> {
+  const pid = await readPid(path.join(directory, 'postmaster.pid'));
+  if (pid === undefined || !isAlive(pid)) return;
+  const owner = await readPid(ownerFile);
+  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    throw new Error(`DATALAB_DATA_DIR is in use by another DataLab (pid ${owner}); stop it first`);
   }
   logger.warn({ pid }, 'stopping a PostgreSQL left behind by an earlier run');
   process.kill(pid, 'SIGINT');
@@ -146,30 +150,32 @@ async function tryConnect(url: string): Promise<boolean> {
   }
 }
 
-async function lastLogLine(logFile: string): Promise<string> {
-  const lines = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n');
-  return lines.at(-1) ?? '';
+/** What PostgreSQL wrote to its log since `offset` (this start's lines only). */
+async function logSince(logFile: string, offset: number): Promise<string> {
+  return (await readFile(logFile).catch(() => Buffer.alloc(0))).subarray(offset).toString('utf8');
 }
 
 async function waitUntilReady(
   child: ChildProcess,
   url: string,
-  logFile: string,
+  log: { file: string; offset: number },
   port: number,
 ): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      const last = await lastLogLine(logFile);
-      if (/could not bind|Address already in use/i.test(last)) {
+      const written = await logSince(log.file, log.offset);
+      if (/could not bind|Address already in use/i.test(written)) {
         throw new ConfigError('DATALAB_EMBEDDED_PG_PORT', `port ${port} is already in use`);
       }
-      throw new Error(`embedded PostgreSQL exited while starting: ${last} (log: ${logFile})`);
+      const lines = written.trim().split('\n');
+      const firstError = lines.find((line) => /FATAL|ERROR/.test(line)) ?? lines.at(-1) ?? '';
+      throw new Error(`embedded PostgreSQL exited while starting: ${firstError} (log: ${log.file})`);
     }
     if (await tryConnect(url)) return;
     await sleep(200);
   }
-  throw new Error(`embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s (log: ${logFile})`);
+  throw new Error(`embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s (log: ${log.file})`);
 }
 
 async function ensureDatabase(adminUrl: string): Promise<void> {
@@ -206,17 +212,20 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const directory = path.join(root, 'postgres');
   const credentialsFile = path.join(root, 'postgres-credentials.json');
   const logFile = path.join(root, 'postgres.log');
+  const ownerFile = path.join(root, 'postgres.owner');
   await mkdir(root, { recursive: true, mode: 0o755 });
+  await letPostgresUserTraverse(root);
 
   if (!existsSync(path.join(directory, 'PG_VERSION'))) {
     options.logger.info({ directory }, 'creating the embedded PostgreSQL cluster');
     await initialise(bin, directory, credentialsFile);
   }
-  await stopLeftover(directory, options.logger);
+  await stopLeftover(directory, ownerFile, options.logger);
 
   const credentials = JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials;
   const auth = `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}`;
   const base = `postgres://${auth}@127.0.0.1:${options.port}`;
+  const logOffset = (await stat(logFile).catch(() => ({ size: 0 }))).size;
   const log = await open(logFile, 'a');
   const child = spawn(
     bin.postgres,
@@ -232,12 +241,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ],
     { stdio: ['ignore', log.fd, log.fd], env: { LC_ALL: 'C' }, ...runAsIds() },
   );
+  await writeFile(ownerFile, `${process.pid}\n`);
   // If this process dies without a clean shutdown, still ask PostgreSQL to stop.
   const stopOnExit = (): void => void child.kill('SIGINT');
   process.once('exit', stopOnExit);
 
   try {
-    await waitUntilReady(child, `${base}/postgres`, logFile, options.port);
+    await waitUntilReady(child, `${base}/postgres`, { file: logFile, offset: logOffset }, options.port);
     await ensureDatabase(`${base}/postgres`);
   } catch (error) {
     await stopChild(child);
@@ -253,6 +263,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       process.removeListener('exit', stopOnExit);
       await stopChild(child);
       await log.close();
+      await rm(ownerFile, { force: true });
       options.logger.info('embedded PostgreSQL stopped');
     },
   };

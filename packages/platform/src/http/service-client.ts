@@ -55,6 +55,9 @@ class UpstreamFailure extends Error {
   }
 }
 
+/** The caller gave up (its signal aborted): says nothing about the upstream's health, so never retried or counted. */
+class CallerAborted extends Error {}
+
 const kindByStatus: Record<number, ErrorKind> = {
   400: 'invalid',
   401: 'unauthorized',
@@ -106,7 +109,12 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
         body: hasBody ? JSON.stringify(call.body) : null,
       });
     } catch (error) {
-      const reason = error instanceof undiciErrors.UndiciError ? error.code : (error as Error).name;
+      if (call.signal?.aborted)
+        throw new CallerAborted(`${options.name} call was cancelled`, { cause: error });
+      // Connection errors are plain Errors whose `code` (ECONNREFUSED, ...) is what an operator needs.
+      const code =
+        error instanceof undiciErrors.UndiciError ? error.code : (error as { code?: unknown }).code;
+      const reason = typeof code === 'string' ? code : (error as Error).name;
       throw new UpstreamFailure(`${options.name} did not answer (${reason})`, undefined);
     }
     const body = await readBody(response);
@@ -118,6 +126,7 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
 
   const breaker = new CircuitBreaker(attempt, {
     timeout: false,
+    errorFilter: (error: unknown) => error instanceof CallerAborted,
     errorThresholdPercentage: options.breaker?.errorThresholdPercentage ?? 50,
     volumeThreshold: options.breaker?.volumeThreshold ?? 5,
     resetTimeout: options.breaker?.resetMs ?? 5000,
@@ -141,7 +150,10 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
           error instanceof UpstreamFailure &&
           (error.status === undefined || RETRYABLE_STATUS.has(error.status));
         if (!retryable || n >= attempts) {
-          const message = error instanceof UpstreamFailure ? error.message : `${options.name} call failed`;
+          const message =
+            error instanceof UpstreamFailure || error instanceof CallerAborted
+              ? error.message
+              : `${options.name} call failed`;
           throw new AppError('unavailable', message, { cause: error });
         }
         await sleep(100 * 2 ** (n - 1) * (0.5 + Math.random()));

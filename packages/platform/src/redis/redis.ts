@@ -52,10 +52,16 @@ export interface RedisConnection {
 export async function connectRedis(options: RedisOptions): Promise<RedisConnection> {
   const client = build(options);
   const extra: Redis[] = [];
-  client.on('error', (error: Error) => options.logger.warn({ err: error.message }, 'redis connection error'));
+  // Until the first connection works, failures are reported once, by the ConfigError below.
+  const quiet = (): void => undefined;
+  client.on('error', quiet);
   try {
     await client.connect();
     await client.ping();
+    client.off('error', quiet);
+    client.on('error', (error: Error) =>
+      options.logger.warn({ err: error.message }, 'redis connection error'),
+    );
   } catch (error) {
     client.disconnect();
     const variable = options.sentinels.length > 0 ? 'REDIS_SENTINELS' : 'REDIS_URL';

@@ -36,7 +36,11 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       connectTimeoutMs: common.databaseConnectTimeoutMs,
       logger,
     };
-    const adapterOptions = { cacheMaxBytes: common.cacheMaxBytes, registryTtlMs: common.registryTtlMs };
+    const adapterOptions = {
+      cacheMaxBytes: common.cacheMaxBytes,
+      registryTtlMs: common.registryTtlMs,
+      redisPrefix: common.redisPrefix,
+    };
     const adapters = isRedisConfigured(redisOptions)
       ? createRedisAdapters(await connectRedis(redisOptions), adapterOptions)
       : createMemoryAdapters(adapterOptions);

@@ -16,6 +16,17 @@ export interface UpstreamDocument {
   document: OpenApiDocument | undefined;
 }
 
+interface ServiceTag {
+  name: string;
+  description: string;
+  'x-version': string;
+}
+
+/** A tag per service, so the docs say which service (and which version) answers. */
+function serviceTag(name: string, document: OpenApiDocument): ServiceTag {
+  return { name, description: document.info.description ?? name, 'x-version': document.info.version };
+}
+
 /**
  * One document for the whole platform: the gateway's own paths plus, from
  * each service, the paths under its public prefix (its operational routes
@@ -29,17 +40,22 @@ export function mergeOpenApi(
   const paths: Record<string, unknown> = { ...gateway.paths };
   const schemas: Record<string, unknown> = { ...gateway.components?.schemas };
   const unavailable: string[] = [];
+  const services: ServiceTag[] = [serviceTag('api-gateway', gateway)];
   for (const { definition, document } of upstreams) {
     if (!document) {
       unavailable.push(definition.name);
       continue;
     }
+    services.push(serviceTag(definition.name, document));
     for (const [path, item] of Object.entries(document.paths ?? {})) {
       if (path === definition.prefix || path.startsWith(`${definition.prefix}/`)) paths[path] = item;
     }
     Object.assign(schemas, document.components?.schemas);
   }
-  const sortedPaths = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
+  // Code-unit order, not localeCompare: the committed docs/openapi.json must not depend on the machine's locale.
+  const sortedPaths = Object.fromEntries(
+    Object.entries(paths).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   return {
     ...gateway,
     info: {
@@ -47,11 +63,14 @@ export function mergeOpenApi(
       title: 'DataLab API',
       description: 'Every DataLab service, as reached through the api-gateway.',
     },
+    tags: [...(gateway.tags ?? []), ...services],
     paths: sortedPaths,
     components: { ...gateway.components, schemas },
     ...(unavailable.length > 0 ? { 'x-datalab-unavailable': unavailable } : {}),
   };
 }
+
+const UNAVAILABLE_RETRY_MS = 5000;
 
 export interface OpenApiAggregator {
   /** Fetches the services' documents again (at most every `maxAgeMs`) and merges. */
@@ -91,18 +110,23 @@ export function createOpenApiAggregator(options: {
     }
   };
 
+  let pending: Promise<OpenApiDocument> | undefined;
+  const refetch = async (own: () => unknown): Promise<OpenApiDocument> => {
+    const documents = await Promise.all(options.upstreams.definitions.map(fetchDocument));
+    merged = mergeOpenApi(own() as OpenApiDocument, documents);
+    fetchedAt = Date.now();
+    return merged;
+  };
+
   return {
     document: async (own) => {
-      const stale =
-        merged === undefined ||
-        merged['x-datalab-unavailable'] !== undefined ||
-        Date.now() - fetchedAt > options.maxAgeMs;
-      if (stale) {
-        const documents = await Promise.all(options.upstreams.definitions.map(fetchDocument));
-        merged = mergeOpenApi(own() as OpenApiDocument, documents);
-        fetchedAt = Date.now();
-      }
-      return merged!;
+      // A document missing a service is retried sooner, but never on every request.
+      const maxAge = merged?.['x-datalab-unavailable'] ? UNAVAILABLE_RETRY_MS : options.maxAgeMs;
+      if (merged && Date.now() - fetchedAt < maxAge) return merged;
+      pending ??= refetch(own).finally(() => {
+        pending = undefined;
+      });
+      return pending;
     },
     current: () => merged,
   };

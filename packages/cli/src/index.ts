@@ -1,0 +1,1 @@
+export { allServices, findService } from './services.ts';

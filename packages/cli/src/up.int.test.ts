@@ -1,0 +1,169 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort, spawnTs, waitForStatus, type Spawned } from '../../../test/processes.ts';
+
+const SERVICES = ['api-gateway', 'data-service', 'ai-service', 'compute-service', 'viz-service'];
+
+/** Five consecutive free ports, as `datalab up` uses PORT..PORT+4. */
+async function freePortRange(): Promise<number> {
+  for (;;) {
+    const base = await freePort();
+    if (base > 65000) continue;
+    const taken = await Promise.all(
+      [1, 2, 3, 4].map(async (offset) => {
+        const probe = await fetch(`http://127.0.0.1:${base + offset}/`).then(
+          () => true,
+          () => false,
+        );
+        return probe;
+      }),
+    );
+    if (!taken.some(Boolean)) return base;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function embeddedUrl(dataDir: string, port: number): Promise<string> {
+  const { user, password } = JSON.parse(
+    await readFile(path.join(dataDir, 'postgres-credentials.json'), 'utf8'),
+  ) as {
+    user: string;
+    password: string;
+  };
+  return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/datalab`;
+}
+
+async function sql(url: string, text: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Record<string, unknown>>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('datalab up (embedded mode, nothing configured)', () => {
+  let dataDir: string;
+  let base: number;
+  let pgPort: number;
+  let running: Spawned | undefined;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'datalab-up-'));
+    base = await freePortRange();
+    pgPort = await freePort();
+  });
+  afterEach(() => running?.child.kill('SIGKILL'));
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  function start(): Spawned {
+    running = spawnTs('packages/cli/src/main.ts', ['up'], {
+      DATALAB_DATA_DIR: dataDir,
+      PORT: String(base),
+      DATALAB_EMBEDDED_PG_PORT: String(pgPort),
+    });
+    return running;
+  }
+
+  async function allReady(process: Spawned): Promise<void> {
+    await Promise.all(
+      SERVICES.map((_, offset) =>
+        waitForStatus(`http://127.0.0.1:${base + offset}/health/ready`, 200, process, 30_000),
+      ),
+    );
+  }
+
+  it('starts all five services within 30 s from an empty directory, routes to them, and stops cleanly on SIGTERM', async () => {
+    const started = Date.now();
+    const up = start();
+    await allReady(up);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(up.output()).toContain('DataLab');
+    expect(up.output()).toContain('embedded mode');
+
+    const services = (await (await fetch(`http://127.0.0.1:${base}/api/v1/services`)).json()) as {
+      services: { name: string; healthy: boolean }[];
+    };
+    expect(services.services.map((s) => [s.name, s.healthy])).toEqual([
+      ['data-service', true],
+      ['ai-service', true],
+      ['compute-service', true],
+      ['viz-service', true],
+    ]);
+
+    const openapi = (await (await fetch(`http://127.0.0.1:${base}/openapi.json`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(openapi.info).toMatchObject({ title: 'DataLab API' });
+    expect(Object.keys(openapi.paths as object)).toContain('/api/v1/services');
+    expect(openapi['x-datalab-unavailable']).toBeUndefined();
+
+    for (const [offset] of SERVICES.entries()) {
+      const metrics = await (await fetch(`http://127.0.0.1:${base + offset}/metrics`)).text();
+      expect(metrics).toContain('http_request_duration_seconds_bucket');
+    }
+
+    await sql(
+      await embeddedUrl(dataDir, pgPort),
+      "CREATE TABLE public.kept (note text); INSERT INTO public.kept VALUES ('first run')",
+    );
+    const postmaster = Number(
+      (await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0],
+    );
+
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toEqual({ code: 0, signal: null });
+    expect(isAlive(postmaster)).toBe(false);
+  });
+
+  it('finds the data of the first run after a restart, and stops cleanly on Ctrl-C (SIGINT)', async () => {
+    const again = start();
+    await allReady(again);
+    expect(await sql(await embeddedUrl(dataDir, pgPort), 'SELECT note FROM public.kept')).toEqual([
+      { note: 'first run' },
+    ]);
+
+    again.child.kill('SIGINT');
+    expect(await again.exited).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('bad configuration', () => {
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [
+      { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DATABASE_CONNECT_TIMEOUT_MS: '1000' },
+      'DATABASE_URL',
+    ],
+    [{ DATABASE_URL: 'mysql://somewhere/db' }, 'DATABASE_URL'],
+    [{ REDIS_URL: 'redis://127.0.0.1:1', DATABASE_URL: inject('databaseUrl') }, 'REDIS_URL'],
+  ])('%o → one line naming %s, exit 1, no stack trace', async (env, variable) => {
+    const run = spawnTs('packages/cli/src/main.ts', ['serve', 'data-service'], env);
+    const exit = await run.exited;
+    const lines = run
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => !line.startsWith('npm warn'));
+
+    expect(exit.code).toBe(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^datalab: invalid configuration: ${variable} `));
+    expect(run.output()).not.toMatch(/\n\s+at /);
+  });
+});

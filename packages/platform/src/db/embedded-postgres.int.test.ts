@@ -1,0 +1,101 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../../test/helpers.ts';
+import { freePort, spawnTs } from '../../../../test/processes.ts';
+import { ConfigError } from '../config/config.ts';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function postmasterPid(dataDir: string): Promise<number> {
+  return Number((await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+}
+
+async function query(url: string, sql: string): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Record<string, unknown>>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('embedded PostgreSQL', () => {
+  const directories: string[] = [];
+  afterEach(async () => {
+    for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
+  });
+  async function emptyDir(): Promise<string> {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'datalab-embedded-'));
+    directories.push(directory);
+    return directory;
+  }
+
+  it('starts from an empty directory, keeps data across a restart, and leaves no process behind', async () => {
+    const dataDir = await emptyDir();
+    const port = await freePort();
+
+    const first = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
+    await query(first.url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('from the first run')");
+    const firstPid = await postmasterPid(dataDir);
+    await first.stop();
+    expect(isAlive(firstPid)).toBe(false);
+
+    const second = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
+    try {
+      expect(await query(second.url, 'SELECT note FROM kept')).toEqual([{ note: 'from the first run' }]);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('takes over a PostgreSQL left running by a DataLab that was killed', async () => {
+    const dataDir = await emptyDir();
+    const port = await freePort();
+    const killed = spawnTs('test/fixtures/embedded-postgres.ts', [dataDir, String(port)], {});
+    await new Promise<void>((resolve, reject) => {
+      killed.child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
+      void killed.exited.then(() => reject(new Error(killed.output())));
+    });
+    const leftover = await postmasterPid(dataDir);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    expect(isAlive(leftover)).toBe(true);
+
+    const next = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
+    try {
+      expect(isAlive(leftover)).toBe(false);
+      expect(await query(next.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('names DATALAB_EMBEDDED_PG_PORT when its port is taken', async () => {
+    const dataDir = await emptyDir();
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as net.AddressInfo;
+    try {
+      const failure = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).variable).toBe('DATALAB_EMBEDDED_PG_PORT');
+    } finally {
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,168 @@
+import http from 'node:http';
+import { Readable } from 'node:stream';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aiService } from '@datalab/ai-service';
+import { computeService } from '@datalab/compute-service';
+import { dataService } from '@datalab/data-service';
+import { startService, type Platform, type RunningService } from '@datalab/platform';
+import { vizService } from '@datalab/viz-service';
+import { testEnv, testPlatform } from '../../../test/helpers.ts';
+import { gatewayService } from './definition.ts';
+
+const BEHIND = [dataService, aiService, computeService, vizService];
+const PREFIX = {
+  'data-service': 'data',
+  'ai-service': 'ai',
+  'compute-service': 'compute',
+  'viz-service': 'viz',
+} as const;
+
+function unmatchedCount(metrics: string): number {
+  const line = metrics
+    .split('\n')
+    .find((l) => l.startsWith('http_request_duration_seconds_count') && l.includes('route="unmatched"'));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('the gateway in front of the four services', () => {
+  let platform: Platform;
+  let services: RunningService[];
+  let gateway: RunningService;
+  let base: string;
+
+  beforeAll(async () => {
+    platform = await testPlatform();
+    const env = testEnv();
+    services = await Promise.all(
+      BEHIND.map((definition) => startService(definition, platform, { env, port: 0 })),
+    );
+    const urls = Object.fromEntries(
+      services.map((s) => [`${PREFIX[s.name as keyof typeof PREFIX].toUpperCase()}_SERVICE_URL`, s.url]),
+    );
+    gateway = await startService(gatewayService, platform, { env: { ...env, ...urls }, port: 0 });
+    base = gateway.url;
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await Promise.all(services.map((s) => s.close()));
+    await platform.close();
+  });
+
+  it('lists four healthy upstreams', async () => {
+    const body = (await (await fetch(`${base}/api/v1/services`)).json()) as {
+      services: { name: string; healthy: boolean }[];
+    };
+    expect(body.services.map((s) => [s.name, s.healthy])).toEqual(BEHIND.map((d) => [d.name, true]));
+  });
+
+  it.each(BEHIND.map((d) => d.name))('reaches %s: the call is answered by that service', async (name) => {
+    const service = services.find((s) => s.name === name)!;
+    const before = unmatchedCount(await (await fetch(`${service.url}/metrics`)).text());
+
+    const response = await fetch(`${base}/api/v1/${PREFIX[name as keyof typeof PREFIX]}/not-here`);
+
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { detail: string }).detail).toMatch(
+      /^No route for GET \/api\/v1\/\w+\/not-here$/,
+    );
+    expect(unmatchedCount(await (await fetch(`${service.url}/metrics`)).text())).toBe(before + 1);
+  });
+
+  it('serves the aggregated OpenAPI document, naming every service, and the docs UI', async () => {
+    const document = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      tags: { name: string }[];
+      paths: object;
+    };
+    expect(document.tags.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['api-gateway', ...BEHIND.map((d) => d.name)]),
+    );
+    expect(Object.keys(document.paths)).toContain('/api/v1/services');
+
+    const docs = await fetch(`${base}/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+    const served = (await (await fetch(`${base}/docs/json`)).json()) as { info: { title: string } };
+    expect(served.info.title).toBe('DataLab API');
+  });
+
+  it('finds an instance through the registry that no URL configured', async () => {
+    const extra = await startService(vizService, platform, { env: testEnv(), port: 0 });
+    try {
+      await expect
+        .poll(
+          async () => {
+            const body = (await (await fetch(`${base}/api/v1/services`)).json()) as {
+              services: { name: string; instances: { url: string; source: string; state: string }[] }[];
+            };
+            return body.services
+              .find((s) => s.name === 'viz-service')
+              ?.instances.find((i) => i.url === extra.url);
+          },
+          { timeout: 5000 },
+        )
+        .toMatchObject({ source: 'registered', state: 'healthy' });
+    } finally {
+      await extra.close();
+    }
+  });
+});
+
+describe('the gateway proxy streams bodies', () => {
+  let platform: Platform;
+  let gateway: RunningService;
+  let upstream: http.Server;
+  let firstBytesAt = 0;
+
+  beforeAll(async () => {
+    // A plain HTTP server standing where the data-service would: it counts what arrives and when.
+    upstream = http.createServer((req, res) => {
+      if (req.url === '/health/ready') return void res.end('{"status":"ready"}');
+      let bytes = 0;
+      req.on('data', (chunk: Buffer) => {
+        if (bytes === 0) firstBytesAt = Date.now();
+        bytes += chunk.length;
+      });
+      req.on('end', () => res.end(JSON.stringify({ bytes })));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    platform = await testPlatform();
+    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gateway = await startService(gatewayService, platform, {
+      env: testEnv({ DATA_SERVICE_URL: url }),
+      port: 0,
+    });
+  });
+  afterAll(async () => {
+    await gateway.close();
+    await platform.close();
+    upstream.close();
+  });
+
+  it('passes an upload through while it is still being sent, never holding it whole', async () => {
+    const chunk = Buffer.alloc(1 << 20, 7);
+    let sentAllAt = 0;
+    let waitedForUpstream = false;
+    async function* body(): AsyncGenerator<Buffer> {
+      yield chunk;
+      // Hold the rest back until the upstream has seen the first megabyte.
+      for (let i = 0; i < 100 && firstBytesAt === 0; i++)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      waitedForUpstream = firstBytesAt !== 0;
+      for (let i = 0; i < 63; i++) yield chunk;
+      sentAllAt = Date.now();
+    }
+
+    const response = await request(`${gateway.url}/api/v1/data/datasets`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: Readable.from(body()),
+    });
+
+    expect(response.statusCode).toBe(200);
+    expect(await response.body.json()).toEqual({ bytes: 64 << 20 });
+    expect(waitedForUpstream).toBe(true);
+    expect(firstBytesAt).toBeLessThan(sentAllAt);
+  });
+});
