@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,11 +24,25 @@ export interface Spawned {
 
 /** Runs a TypeScript entry point (or the datalab CLI) as a real child process. */
 export function spawnTs(entry: string, args: string[], env: Record<string, string | undefined>): Spawned {
+  return spawnCommand(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry), ...args], env);
+}
+
+/**
+ * Runs a command in the repository. `group: true` gives it a process group of
+ * its own, as a terminal does, so a test can send Ctrl-C to the whole group.
+ */
+export function spawnCommand(
+  command: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  options: { group?: boolean } = {},
+): Spawned {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, entry), ...args], {
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.group ?? false,
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,4 +73,20 @@ export async function waitForStatus(
       throw new Error(`${url} did not answer ${status} in time:\n${spawned?.output() ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** One query on a fresh connection, for tests that look into a database from outside. */
+export async function queryOnce(url: string, sql: string): Promise<Record<string, unknown>[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<Record<string, unknown>>(sql)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The pid of the PostgreSQL running on an embedded data directory. */
+export async function postmasterPid(dataDir: string): Promise<number> {
+  return Number((await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
 }

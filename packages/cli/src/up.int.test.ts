@@ -1,9 +1,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, spawnTs, waitForStatus, type Spawned } from '../../../test/processes.ts';
+import { isProcessAlive } from '@datalab/platform';
+import {
+  freePort,
+  postmasterPid,
+  queryOnce,
+  spawnCommand,
+  spawnTs,
+  waitForStatus,
+  type Spawned,
+} from '../../../test/processes.ts';
 
 const SERVICES = ['api-gateway', 'data-service', 'ai-service', 'compute-service', 'viz-service'];
 
@@ -25,15 +33,6 @@ async function freePortRange(): Promise<number> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function embeddedUrl(dataDir: string, port: number): Promise<string> {
   const { user, password } = JSON.parse(
     await readFile(path.join(dataDir, 'postgres-credentials.json'), 'utf8'),
@@ -42,16 +41,6 @@ async function embeddedUrl(dataDir: string, port: number): Promise<string> {
     password: string;
   };
   return `postgres://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}/datalab`;
-}
-
-async function sql(url: string, text: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<Record<string, unknown>>(text)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 describe('datalab up (embedded mode, nothing configured)', () => {
@@ -65,17 +54,26 @@ describe('datalab up (embedded mode, nothing configured)', () => {
     base = await freePortRange();
     pgPort = await freePort();
   });
-  afterEach(() => running?.child.kill('SIGKILL'));
+  afterEach(() => {
+    if (!running?.child.pid || running.child.exitCode !== null) return;
+    try {
+      process.kill(-running.child.pid, 'SIGKILL');
+    } catch {
+      running.child.kill('SIGKILL');
+    }
+  });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
+  const env = (): Record<string, string> => ({
+    DATALAB_DATA_DIR: dataDir,
+    PORT: String(base),
+    DATALAB_EMBEDDED_PG_PORT: String(pgPort),
+  });
+
   function start(): Spawned {
-    running = spawnTs('packages/cli/src/main.ts', ['up'], {
-      DATALAB_DATA_DIR: dataDir,
-      PORT: String(base),
-      DATALAB_EMBEDDED_PG_PORT: String(pgPort),
-    });
+    running = spawnTs('packages/cli/src/main.ts', ['up'], env());
     return running;
   }
 
@@ -118,28 +116,30 @@ describe('datalab up (embedded mode, nothing configured)', () => {
       expect(metrics).toContain('http_request_duration_seconds_bucket');
     }
 
-    await sql(
+    await queryOnce(
       await embeddedUrl(dataDir, pgPort),
       "CREATE TABLE public.kept (note text); INSERT INTO public.kept VALUES ('first run')",
     );
-    const postmaster = Number(
-      (await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0],
-    );
+    const postmaster = await postmasterPid(dataDir);
 
     up.child.kill('SIGTERM');
     expect(await up.exited).toEqual({ code: 0, signal: null });
-    expect(isAlive(postmaster)).toBe(false);
+    expect(isProcessAlive(postmaster)).toBe(false);
   });
 
-  it('finds the data of the first run after a restart, and stops cleanly on Ctrl-C (SIGINT)', async () => {
-    const again = start();
+  it('under `npm start` finds the data of the first run, and stops cleanly on Ctrl-C', async () => {
+    const again = spawnCommand('npm', ['start'], env(), { group: true });
+    running = again;
     await allReady(again);
-    expect(await sql(await embeddedUrl(dataDir, pgPort), 'SELECT note FROM public.kept')).toEqual([
-      { note: 'first run' },
-    ]);
+    const rows = await queryOnce(await embeddedUrl(dataDir, pgPort), 'SELECT note FROM public.kept');
+    expect(rows).toEqual([{ note: 'first run' }]);
+    const postmaster = await postmasterPid(dataDir);
 
-    again.child.kill('SIGINT');
+    // Ctrl-C in a terminal signals the whole foreground process group: npm, DataLab and PostgreSQL.
+    process.kill(-again.child.pid!, 'SIGINT');
     expect(await again.exited).toEqual({ code: 0, signal: null });
+    expect(again.output()).toContain('"msg":"stopped"');
+    expect(isProcessAlive(postmaster)).toBe(false);
   });
 });
 

@@ -1,36 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../test/helpers.ts';
-import { freePort, spawnTs } from '../../../../test/processes.ts';
+import { freePort, postmasterPid, queryOnce, spawnTs } from '../../../../test/processes.ts';
 import { ConfigError } from '../config/config.ts';
-import { startEmbeddedPostgres } from './embedded-postgres.ts';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function postmasterPid(dataDir: string): Promise<number> {
-  return Number((await readFile(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-}
-
-async function query(url: string, sql: string): Promise<unknown[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<Record<string, unknown>>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
+import { isProcessAlive, startEmbeddedPostgres } from './embedded-postgres.ts';
 
 describe('embedded PostgreSQL', () => {
   const directories: string[] = [];
@@ -48,14 +24,17 @@ describe('embedded PostgreSQL', () => {
     const port = await freePort();
 
     const first = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
-    await query(first.url, "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('from the first run')");
+    await queryOnce(
+      first.url,
+      "CREATE TABLE kept (note text); INSERT INTO kept VALUES ('from the first run')",
+    );
     const firstPid = await postmasterPid(dataDir);
     await first.stop();
-    expect(isAlive(firstPid)).toBe(false);
+    expect(isProcessAlive(firstPid)).toBe(false);
 
     const second = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
     try {
-      expect(await query(second.url, 'SELECT note FROM kept')).toEqual([{ note: 'from the first run' }]);
+      expect(await queryOnce(second.url, 'SELECT note FROM kept')).toEqual([{ note: 'from the first run' }]);
     } finally {
       await second.stop();
     }
@@ -72,12 +51,12 @@ describe('embedded PostgreSQL', () => {
     const leftover = await postmasterPid(dataDir);
     killed.child.kill('SIGKILL');
     await killed.exited;
-    expect(isAlive(leftover)).toBe(true);
+    expect(isProcessAlive(leftover)).toBe(true);
 
     const next = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
     try {
-      expect(isAlive(leftover)).toBe(false);
-      expect(await query(next.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+      expect(isProcessAlive(leftover)).toBe(false);
+      expect(await queryOnce(next.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
     } finally {
       await next.stop();
     }

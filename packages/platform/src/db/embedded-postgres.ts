@@ -106,7 +106,8 @@ async function initialise(bin: Binaries, directory: string, credentialsFile: str
   await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (signal 0 probes without signalling). */
+export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -127,14 +128,14 @@ async function readPid(file: string): Promise<number | undefined> {
  */
 async function stopLeftover(directory: string, ownerFile: string, logger: Logger): Promise<void> {
   const pid = await readPid(path.join(directory, 'postmaster.pid'));
-  if (pid === undefined || !isAlive(pid)) return;
+  if (pid === undefined || !isProcessAlive(pid)) return;
   const owner = await readPid(ownerFile);
-  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+  if (owner !== undefined && owner !== process.pid && isProcessAlive(owner)) {
     throw new Error(`DATALAB_DATA_DIR is in use by another DataLab (pid ${owner}); stop it first`);
   }
   logger.warn({ pid }, 'stopping a PostgreSQL left behind by an earlier run');
   process.kill(pid, 'SIGINT');
-  for (let waited = 0; isAlive(pid) && waited < STOP_TIMEOUT_MS; waited += 100) await sleep(100);
+  for (let waited = 0; isProcessAlive(pid) && waited < STOP_TIMEOUT_MS; waited += 100) await sleep(100);
 }
 
 async function tryConnect(url: string): Promise<boolean> {
@@ -239,7 +240,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       'unix_socket_directories=',
     ],
-    { stdio: ['ignore', log.fd, log.fd], env: { LC_ALL: 'C' }, ...runAsIds() },
+    // Its own process group: Ctrl-C in the terminal reaches DataLab, which stops PostgreSQL
+    // after the services have finished their requests, not before.
+    { stdio: ['ignore', log.fd, log.fd], env: { LC_ALL: 'C' }, detached: true, ...runAsIds() },
   );
   await writeFile(ownerFile, `${process.pid}\n`);
   // If this process dies without a clean shutdown, still ask PostgreSQL to stop.

@@ -8,18 +8,23 @@ export interface ShutdownOptions {
   close: () => Promise<void>;
 }
 
+// Ctrl-C under `npm start` arrives twice within milliseconds: from the terminal and forwarded by
+// npm. Only a signal sent after this grace period means "stop now".
+const REPEAT_GRACE_MS = 1000;
+
 /**
  * Runs until SIGTERM or SIGINT, then closes everything and exits 0.
- * A second signal, or the timeout, exits 1 at once.
+ * A second signal (after a short grace period), or the timeout, exits 1 at once.
  */
 export function closeOnSignal({ logger, timeoutMs, close }: ShutdownOptions): void {
-  let closing = false;
+  let closingSince: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (closing) {
+    if (closingSince !== undefined) {
+      if (Date.now() - closingSince < REPEAT_GRACE_MS) return;
       logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    closing = true;
+    closingSince = Date.now();
     logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
       logger.error({ timeout_ms: timeoutMs }, 'shutdown timed out: exiting');
