@@ -14,6 +14,7 @@ import {
   createLogger,
   createMemoryAdapters,
   createServiceMetrics,
+  generateSigningKey,
   loadCommonConfig,
   loadConfig,
   type App,
@@ -34,8 +35,9 @@ export const CONFIG_END = '<!-- config:end -->';
  * Everything `buildApp` needs, without I/O: pg pools connect lazily and are
  * never queried, the shared-state adapters live in memory.
  */
-function offlineDeps(definition: ServiceDefinition): ServiceDeps {
+async function offlineDeps(definition: ServiceDefinition): Promise<ServiceDeps> {
   const common = loadCommonConfig({});
+  const key = await generateSigningKey();
   const pool = new pg.Pool({ connectionString: 'postgres://docs@127.0.0.1:1/docs' });
   const db: Database = { pool, readPool: pool, dependencies: [], close: () => pool.end() };
   return {
@@ -52,12 +54,13 @@ function offlineDeps(definition: ServiceDefinition): ServiceDeps {
     }),
     metrics: createServiceMetrics(definition.name),
     instanceId: 'docs',
+    internalKeys: { active: key, all: [key] },
   };
 }
 
 /** Builds the service offline, hands it to `use`, then closes it and its dependencies. */
 async function withOfflineApp<T>(definition: ServiceDefinition, use: (app: App) => Promise<T>): Promise<T> {
-  const deps = offlineDeps(definition);
+  const deps = await offlineDeps(definition);
   let app: App | undefined;
   try {
     app = await definition.buildApp(deps);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { inject } from 'vitest';
 import {
   connectDatabase,
@@ -31,6 +33,8 @@ export function testEnv(extra: Env = {}): Env {
     REDIS_PREFIX: `${uniqueName('test')}:`,
     LOG_LEVEL: 'silent',
     PORT: '0',
+    // Generated keys and embedded files go to a scratch folder, never into the repository.
+    DATALAB_DATA_DIR: path.join(os.tmpdir(), 'datalab-test-data'),
     REGISTRY_HEARTBEAT_MS: '200',
     UPSTREAM_HEALTH_INTERVAL_MS: '200',
     ...extra,

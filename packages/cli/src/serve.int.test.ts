@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loginAt, userFactory } from '../../../test/gateway.ts';
 import { uniqueName } from '../../../test/helpers.ts';
 import { freePort, spawnTs, waitForStatus, type Spawned } from '../../../test/processes.ts';
 
@@ -6,6 +7,8 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
   const processes: Spawned[] = [];
   let dataPort: number;
   let gatewayPort: number;
+  let token: string;
+  const auth = () => ({ authorization: `Bearer ${token}` });
 
   const redisPrefix = `${uniqueName('serve')}:`;
 
@@ -38,6 +41,9 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
       VIZ_SERVICE_URL: `http://127.0.0.1:${deadPort}`,
     });
     await waitForStatus(`http://127.0.0.1:${gatewayPort}/health/ready`, 200, gateway);
+    const users = await userFactory(inject('databaseUrl'));
+    token = await loginAt(`http://127.0.0.1:${gatewayPort}`, await users.create('editor'));
+    await users.close();
   });
   afterAll(async () => {
     for (const spawned of processes) spawned.child.kill('SIGTERM');
@@ -45,7 +51,7 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
   });
 
   it('runs the data-service alone, and a gateway started alone reaches it through its configured URL', async () => {
-    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/services`);
+    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/services`, { headers: auth() });
     const { services } = (await response.json()) as {
       services: { name: string; healthy: boolean; instances: { url: string }[] }[];
     };
@@ -57,7 +63,7 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
 
   it('forwards a call under /api/v1/data to the data-service, with the caller’s request id', async () => {
     const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/data/no-such-thing?x=1`, {
-      headers: { 'x-request-id': 'serve-test-request-1' },
+      headers: { 'x-request-id': 'serve-test-request-1', ...auth() },
     });
     const problem = (await response.json()) as { detail: string; request_id: string };
 
@@ -70,7 +76,7 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
 
   it('answers 503 problem+json in under a second for a service with no live instance', async () => {
     const started = performance.now();
-    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/ai/models`);
+    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/ai/models`, { headers: auth() });
     const elapsed = performance.now() - started;
 
     expect(response.status).toBe(503);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { isProcessAlive } from '@datalab/platform';
+import { loginAt } from '../../../test/gateway.ts';
 import {
   freePort,
   postmasterPid,
@@ -13,6 +14,7 @@ import {
   type Spawned,
 } from '../../../test/processes.ts';
 
+const ADMIN = { email: 'first-admin@example.test', password: 'the first admin password' };
 const SERVICES = ['api-gateway', 'data-service', 'ai-service', 'compute-service', 'viz-service'];
 
 /** Five consecutive free ports, as `datalab up` uses PORT..PORT+4. */
@@ -70,6 +72,8 @@ describe('datalab up (embedded mode, nothing configured)', () => {
     DATALAB_DATA_DIR: dataDir,
     PORT: String(base),
     DATALAB_EMBEDDED_PG_PORT: String(pgPort),
+    DATALAB_ADMIN_EMAIL: ADMIN.email,
+    DATALAB_ADMIN_PASSWORD: ADMIN.password,
   });
 
   function start(): Spawned {
@@ -93,7 +97,12 @@ describe('datalab up (embedded mode, nothing configured)', () => {
     expect(up.output()).toContain('DataLab');
     expect(up.output()).toContain('embedded mode');
 
-    const services = (await (await fetch(`http://127.0.0.1:${base}/api/v1/services`)).json()) as {
+    expect(up.output()).toContain(`Admin account created: ${ADMIN.email}`);
+    const token = await loginAt(`http://127.0.0.1:${base}`, ADMIN);
+    const servicesAnswer = await fetch(`http://127.0.0.1:${base}/api/v1/services`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const services = (await servicesAnswer.json()) as {
       services: { name: string; healthy: boolean }[];
     };
     expect(services.services.map((s) => [s.name, s.healthy])).toEqual([
@@ -133,6 +142,8 @@ describe('datalab up (embedded mode, nothing configured)', () => {
     await allReady(again);
     const rows = await queryOnce(await embeddedUrl(dataDir, pgPort), 'SELECT note FROM public.kept');
     expect(rows).toEqual([{ note: 'first run' }]);
+    expect(again.output()).not.toContain('Admin account created');
+    expect(await loginAt(`http://127.0.0.1:${base}`, ADMIN)).toMatch(/^ey/);
     const postmaster = await postmasterPid(dataDir);
 
     // Ctrl-C in a terminal signals the whole foreground process group: npm, DataLab and PostgreSQL.

@@ -55,6 +55,7 @@ export function printBanner(platform: Platform, services: readonly RunningServic
     `  Database         ${database}`,
     `  Cache, events    ${state}`,
     `  Data directory   ${path.resolve(platform.common.dataDir)}`,
+    ...services.flatMap((service) => service.notices.map((notice) => `  ${notice}`)),
     '',
     '  Stop with Ctrl-C.',
     '',

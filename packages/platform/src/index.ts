@@ -21,3 +21,8 @@ export * from './http/service-client.ts';
 export * from './service/definition.ts';
 export * from './service/runtime.ts';
 export * from './service/process.ts';
+export * from './auth/principal.ts';
+export * from './auth/request-principal.ts';
+export * from './auth/keys.ts';
+export * from './auth/tokens.ts';
+export * from './auth/internal-auth.ts';

@@ -1,31 +1,20 @@
 import swaggerUi from '@fastify/swagger-ui';
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
 import { Agent } from 'undici';
+import { enforceAccess, identifyCallers, identityRoutes } from './auth/auth.plugin.ts';
+import { createIdentity } from './auth/identity.ts';
+import type { RecordSecurityEvent } from './auth/security-events.ts';
+import { loadAccessTokenKeys } from './auth/signing-keys.ts';
 import type { gatewayConfigSchema } from './config.ts';
 import { createOpenApiAggregator } from './openapi/openapi.ts';
+import { createInternalTokenCache } from './proxy/internal-tokens.ts';
 import { proxyRoutes } from './proxy/proxy.routes.ts';
+import { registerRateLimits } from './rate-limit/rate-limit.ts';
+import { upstreamDefinitions } from './upstreams/route-table.ts';
 import { servicesRoutes } from './upstreams/services.routes.ts';
-import { createUpstreams, type UpstreamDefinition } from './upstreams/upstreams.ts';
+import { createUpstreams } from './upstreams/upstreams.ts';
 
 export type GatewayDeps = ServiceDeps<typeof gatewayConfigSchema>;
-
-/** Which public prefix goes to which service. */
-export const ROUTES = [
-  { name: 'data-service', prefix: '/api/v1/data' },
-  { name: 'ai-service', prefix: '/api/v1/ai' },
-  { name: 'compute-service', prefix: '/api/v1/compute' },
-  { name: 'viz-service', prefix: '/api/v1/viz' },
-] as const;
-
-function upstreamDefinitions(config: GatewayDeps['config']): UpstreamDefinition[] {
-  const urls = {
-    'data-service': config.dataServiceUrls,
-    'ai-service': config.aiServiceUrls,
-    'compute-service': config.computeServiceUrls,
-    'viz-service': config.vizServiceUrls,
-  };
-  return ROUTES.map((route) => ({ ...route, staticUrls: urls[route.name] }));
-}
 
 export async function buildApp(deps: GatewayDeps): Promise<App> {
   const { config } = deps;
@@ -43,8 +32,14 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     logger: deps.logger,
   });
   const openapi = createOpenApiAggregator({ upstreams, dispatcher, maxAgeMs: 30_000, logger: deps.logger });
+  const keys = await loadAccessTokenKeys(deps);
+  const recordEvent: RecordSecurityEvent = async () => undefined;
+  const identity = createIdentity(deps, keys, recordEvent);
 
-  const app = await createServiceServer(deps, { openApiDocument: (own) => openapi.document(own) });
+  const app = await createServiceServer(deps, {
+    authentication: 'none',
+    openApiDocument: (own) => openapi.document(own),
+  });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiHooks: {
@@ -54,8 +49,23 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     },
     transformSpecification: (own) => openapi.current() ?? own,
   });
+  // onRequest order: who is calling → rate limits (counting failed credentials too) → access rules.
+  identifyCallers(app, identity);
+  registerRateLimits(app, {
+    store: deps.adapters.rateLimits,
+    config,
+    metrics: deps.metrics,
+    logger: deps.logger,
+  });
+  enforceAccess(app);
+  identityRoutes(app, identity, keys);
   servicesRoutes(app, upstreams);
-  await proxyRoutes(app, { upstreams, dispatcher, timeoutMs: config.upstreamTimeoutMs });
+  await proxyRoutes(app, {
+    upstreams,
+    dispatcher,
+    timeoutMs: config.upstreamTimeoutMs,
+    internalToken: createInternalTokenCache(deps.internalKeys.active),
+  });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
 
   // Know the upstreams' health before the first request: listen() waits for onReady.
@@ -65,6 +75,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   });
   app.addHook('onClose', async () => {
     upstreams.stop();
+    await identity.close();
     await dispatcher.close();
   });
   return app;

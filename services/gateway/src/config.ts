@@ -1,4 +1,6 @@
 import { f } from '@datalab/platform';
+import { authConfigSchema } from './auth/auth.config.ts';
+import { rateLimitConfigSchema } from './rate-limit/rate-limit.config.ts';
 
 const serviceUrls = (service: string, variable: string, port: number) =>
   f.urlList(
@@ -9,6 +11,8 @@ const serviceUrls = (service: string, variable: string, port: number) =>
   );
 
 export const gatewayConfigSchema = {
+  ...authConfigSchema,
+  ...rateLimitConfigSchema,
   dataServiceUrls: serviceUrls('data-service', 'DATA_SERVICE_URL', 8001),
   aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
   computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),

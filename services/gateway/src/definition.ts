@@ -3,6 +3,8 @@ import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
 import { gatewayConfigSchema } from './config.ts';
+import { createUsersRepository } from './users/users.repository.ts';
+import { createUsersService } from './users/users.service.ts';
 
 export const gatewayService = defineService({
   name: 'api-gateway',
@@ -15,4 +17,12 @@ export const gatewayService = defineService({
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   configSchema: gatewayConfigSchema,
   buildApp,
+  prepare: async (deps) => {
+    const users = createUsersService(
+      createUsersRepository(deps.db.pool),
+      async () => undefined,
+      async () => undefined,
+    );
+    return users.ensureAdmin(deps.config.adminEmail, deps.config.adminPassword);
+  },
 });

@@ -7,9 +7,9 @@ import { aiService } from '@datalab/ai-service';
 import { computeService } from '@datalab/compute-service';
 import { dataService } from '@datalab/data-service';
 import { startService, type Platform, type RunningService } from '@datalab/platform';
+import { startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { vizService } from '@datalab/viz-service';
 import { testEnv, testPlatform } from '../../../test/helpers.ts';
-import { gatewayService } from './definition.ts';
 
 const BEHIND = [dataService, aiService, computeService, vizService];
 const PREFIX = {
@@ -29,8 +29,9 @@ function unmatchedCount(metrics: string): number {
 describe('the gateway in front of the four services', () => {
   let platform: Platform;
   let services: RunningService[];
-  let gateway: RunningService;
+  let gw: TestGateway;
   let base: string;
+  let token: string;
 
   beforeAll(async () => {
     platform = await testPlatform();
@@ -41,17 +42,20 @@ describe('the gateway in front of the four services', () => {
     const urls = Object.fromEntries(
       services.map((s) => [`${PREFIX[s.name as keyof typeof PREFIX].toUpperCase()}_SERVICE_URL`, s.url]),
     );
-    gateway = await startService(gatewayService, platform, { env: { ...env, ...urls }, port: 0 });
-    base = gateway.url;
+    gw = await startTestGateway(urls, platform);
+    base = gw.url;
+    token = await gw.login(await gw.createUser('editor'));
   });
   afterAll(async () => {
-    await gateway.close();
+    await gw.close();
     await Promise.all(services.map((s) => s.close()));
     await platform.close();
   });
 
+  const get = (path: string) => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+
   it('lists four healthy upstreams', async () => {
-    const body = (await (await fetch(`${base}/api/v1/services`)).json()) as {
+    const body = (await (await get('/api/v1/services')).json()) as {
       services: { name: string; healthy: boolean }[];
     };
     expect(body.services.map((s) => [s.name, s.healthy])).toEqual(BEHIND.map((d) => [d.name, true]));
@@ -61,7 +65,7 @@ describe('the gateway in front of the four services', () => {
     const service = services.find((s) => s.name === name)!;
     const before = unmatchedCount(await (await fetch(`${service.url}/metrics`)).text());
 
-    const response = await fetch(`${base}/api/v1/${PREFIX[name as keyof typeof PREFIX]}/not-here`);
+    const response = await get(`/api/v1/${PREFIX[name as keyof typeof PREFIX]}/not-here`);
 
     expect(response.status).toBe(404);
     expect(((await response.json()) as { detail: string }).detail).toMatch(
@@ -93,7 +97,7 @@ describe('the gateway in front of the four services', () => {
       await expect
         .poll(
           async () => {
-            const body = (await (await fetch(`${base}/api/v1/services`)).json()) as {
+            const body = (await (await get('/api/v1/services')).json()) as {
               services: { name: string; instances: { url: string; source: string; state: string }[] }[];
             };
             return body.services
@@ -110,15 +114,17 @@ describe('the gateway in front of the four services', () => {
 });
 
 describe('the gateway proxy streams bodies', () => {
-  let platform: Platform;
-  let gateway: RunningService;
+  let gw: TestGateway;
+  let token: string;
   let upstream: http.Server;
   let firstBytesAt = 0;
+  let seenHeaders: http.IncomingHttpHeaders = {};
 
   beforeAll(async () => {
     // A plain HTTP server standing where the data-service would: it counts what arrives and when.
     upstream = http.createServer((req, res) => {
       if (req.url === '/health/ready') return void res.end('{"status":"ready"}');
+      seenHeaders = req.headers;
       let bytes = 0;
       req.on('data', (chunk: Buffer) => {
         if (bytes === 0) firstBytesAt = Date.now();
@@ -127,16 +133,13 @@ describe('the gateway proxy streams bodies', () => {
       req.on('end', () => res.end(JSON.stringify({ bytes })));
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    platform = await testPlatform();
-    const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    gateway = await startService(gatewayService, platform, {
-      env: testEnv({ DATA_SERVICE_URL: url }),
-      port: 0,
+    gw = await startTestGateway({
+      DATA_SERVICE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
     });
+    token = await gw.login(await gw.createUser('editor'));
   });
   afterAll(async () => {
-    await gateway.close();
-    await platform.close();
+    await gw.close();
     upstream.close();
   });
 
@@ -154,9 +157,9 @@ describe('the gateway proxy streams bodies', () => {
       sentAllAt = Date.now();
     }
 
-    const response = await request(`${gateway.url}/api/v1/data/datasets`, {
+    const response = await request(`${gw.url}/api/v1/data/datasets`, {
       method: 'POST',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/csv', authorization: `Bearer ${token}` },
       body: Readable.from(body()),
     });
 
@@ -164,5 +167,21 @@ describe('the gateway proxy streams bodies', () => {
     expect(await response.body.json()).toEqual({ bytes: 64 << 20 });
     expect(waitedForUpstream).toBe(true);
     expect(firstBytesAt).toBeLessThan(sentAllAt);
+  });
+
+  it("keeps the caller's credentials at the gateway and sends its own internal token instead", async () => {
+    const forged = 'eyJhbGciOiJub25lIn0.e30.';
+    const response = await fetch(`${gw.url}/api/v1/data/anything`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'x-datalab-internal-token': forged, cookie: 'a=b' },
+      body: 'x',
+    });
+
+    expect(response.status).toBe(200);
+    expect(seenHeaders.authorization).toBeUndefined();
+    expect(seenHeaders.cookie).toBeUndefined();
+    expect(seenHeaders['x-datalab-internal-token']).toMatch(/^ey/);
+    expect(seenHeaders['x-datalab-internal-token']).not.toBe(forged);
+    expect(seenHeaders['x-request-id']).toBe(response.headers.get('x-request-id'));
   });
 });

@@ -64,6 +64,11 @@ export const commonConfigSchema = {
     10000,
     0,
   ),
+  trustProxy: f.string(
+    'TRUST_PROXY',
+    'Proxies whose X-Forwarded-For is believed (comma-separated addresses/CIDRs, or true). Empty: none.',
+    '',
+  ),
   bodyLimitBytes: f.integer(
     'BODY_LIMIT_BYTES',
     'Largest JSON request body a service accepts.',
@@ -92,6 +97,14 @@ export const commonConfigSchema = {
     'Size bound of the in-memory cache (embedded mode).',
     268435456,
     0,
+  ),
+  internalKey: f.optionalString(
+    'DATALAB_INTERNAL_KEY',
+    'Ed25519 private key (PEM) signing the tokens between DataLab processes; every process needs the same one.',
+  ),
+  internalKeyFile: f.optionalString(
+    'DATALAB_INTERNAL_KEY_FILE',
+    'File holding that key. Neither set: generated once under DATALAB_DATA_DIR/keys.',
   ),
   instanceId: f.optionalString(
     'INSTANCE_ID',

@@ -25,6 +25,8 @@ function build(options: RedisOptions): Redis {
     // a cache miss or a 503 beats a request that hangs.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
+    // A Redis that stops answering without closing the connection must not stall requests.
+    commandTimeout: 2000,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
   };
   if (options.sentinels.length > 0) {

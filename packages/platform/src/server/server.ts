@@ -29,6 +29,11 @@ export interface ServerOptions {
   dependencies: readonly DependencyCheck[];
   /** Largest request body accepted, in bytes. */
   bodyLimit: number;
+  /**
+   * Proxies trusted to say who the client is (X-Forwarded-For), so `request.ip`
+   * is the client and not the load balancer: `true`, or addresses/CIDRs. Default none.
+   */
+  trustProxy?: boolean | string[];
   /** What `/openapi.json` serves; the service's own document by default (the gateway serves an aggregate). */
   openApiDocument?: (own: () => unknown) => unknown;
 }
@@ -46,9 +51,11 @@ export async function createServer(options: ServerOptions): Promise<App> {
     // One line per request is written by the onResponse hook below, with its duration and status.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy ?? false,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array' } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.decorateRequest('principal', undefined);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
   await app.register(swagger, {

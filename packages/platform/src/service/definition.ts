@@ -1,6 +1,8 @@
 import type { ServiceName } from '@datalab/contracts';
 import type { Logger } from 'pino';
 import type { Adapters } from '../adapters/adapters.ts';
+import { requireInternalToken } from '../auth/internal-auth.ts';
+import type { KeySet } from '../auth/keys.ts';
 import type { commonConfigSchema } from '../config/common.config.ts';
 import type { ConfigOf, ConfigSchema } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
@@ -23,6 +25,8 @@ export interface ServiceDeps<S extends ConfigSchema = ConfigSchema> {
   metrics: ServiceMetrics;
   instanceId: string;
   version: string;
+  /** Verifies internal tokens addressed to this service and signs those it sends. */
+  internalKeys: KeySet;
 }
 
 /** What the runtime needs to start a service, standalone or beside the others. */
@@ -39,6 +43,11 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
   configSchema: S;
   // Method syntax on purpose: it lets a definition with its own config type stand in a list of definitions.
   buildApp(deps: ServiceDeps<S>): Promise<App>;
+  /**
+   * Runs once per start, after migrations and before `buildApp` (e.g. the
+   * gateway creates the first admin). Returns lines to show the person starting it.
+   */
+  prepare?(deps: ServiceDeps<S>): Promise<string[]>;
 }
 
 export function defineService<S extends ConfigSchema>(
@@ -50,15 +59,26 @@ export function defineService<S extends ConfigSchema>(
 export interface ServiceServerOptions {
   /** Dependencies beyond PostgreSQL and the shared-state adapters. */
   dependencies?: DependencyCheck[];
+  /**
+   * `internal` (default): every route but health, metrics, info and OpenAPI needs
+   * an internal token for this service. `none`: the caller authenticates (the gateway).
+   */
+  authentication?: 'internal' | 'none';
   openApiDocument?: ServerOptions['openApiDocument'];
 }
 
-/** The platform server with this service's identity, metrics and dependencies filled in. */
-export function createServiceServer(
+function parseTrustProxy(setting: string): boolean | string[] {
+  if (setting === '' || setting === 'false') return false;
+  if (setting === 'true') return true;
+  return setting.split(',').map((part) => part.trim());
+}
+
+/** The platform server with this service's identity, metrics, dependencies and caller check filled in. */
+export async function createServiceServer(
   deps: ServiceDeps<ConfigSchema>,
   options: ServiceServerOptions = {},
 ): Promise<App> {
-  return createServer({
+  const app = await createServer({
     service: deps.name,
     version: deps.version,
     instanceId: deps.instanceId,
@@ -67,6 +87,10 @@ export function createServiceServer(
     metrics: deps.metrics,
     dependencies: [...deps.db.dependencies, ...deps.adapters.dependencies, ...(options.dependencies ?? [])],
     bodyLimit: deps.common.bodyLimitBytes,
+    trustProxy: parseTrustProxy(deps.common.trustProxy),
     ...(options.openApiDocument ? { openApiDocument: options.openApiDocument } : {}),
   });
+  if ((options.authentication ?? 'internal') === 'internal')
+    requireInternalToken(app, deps.internalKeys, deps.name);
+  return app;
 }

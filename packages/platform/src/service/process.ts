@@ -54,7 +54,13 @@ export async function runProcess(
 
 /** One service in its own process: what `datalab serve <name>` and each service's main.ts run. */
 export function runStandalone(definition: ServiceDefinition<ConfigSchema>, env: Env): Promise<void> {
-  return runProcess(env, async (platform) => [
-    await startService(definition, platform, { env, port: platform.common.port ?? definition.defaultPort }),
-  ]);
+  return runProcess(
+    env,
+    async (platform) => [
+      await startService(definition, platform, { env, port: platform.common.port ?? definition.defaultPort }),
+    ],
+    (_platform, [service]) => {
+      for (const notice of service?.notices ?? []) process.stdout.write(`${notice}\n`);
+    },
+  );
 }

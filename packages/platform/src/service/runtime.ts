@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import path from 'node:path';
+import { loadSigningKey, type KeySet } from '../auth/keys.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createMemoryAdapters, createRedisAdapters, type Adapters } from '../adapters/adapters.ts';
@@ -20,6 +22,8 @@ export interface Platform {
   /** Set in embedded mode. */
   embedded: EmbeddedPostgres | undefined;
   adapters: Adapters;
+  /** The key of the internal tokens, shared by every service of the process. */
+  internalKeys: KeySet;
   mode: 'embedded' | 'distributed';
   close: () => Promise<void>;
 }
@@ -41,6 +45,13 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       registryTtlMs: common.registryTtlMs,
       redisPrefix: common.redisPrefix,
     };
+    const internalKey = await loadSigningKey({
+      pem: common.internalKey,
+      pemVariable: 'DATALAB_INTERNAL_KEY',
+      file: common.internalKeyFile,
+      fileVariable: 'DATALAB_INTERNAL_KEY_FILE',
+      generatedFile: path.join(common.dataDir, 'keys', 'internal-ed25519.pem'),
+    });
     const adapters = isRedisConfigured(redisOptions)
       ? createRedisAdapters(await connectRedis(redisOptions), adapterOptions)
       : createMemoryAdapters(adapterOptions);
@@ -50,6 +61,7 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       databaseUrl: common.databaseUrl ?? embedded!.url,
       embedded,
       adapters,
+      internalKeys: { active: internalKey, all: [internalKey] },
       mode: embedded ? 'embedded' : 'distributed',
       close: async () => {
         await adapters.close();
@@ -66,6 +78,8 @@ export interface RunningService {
   name: string;
   url: string;
   app: App;
+  /** Lines for the person who started it, shown once (e.g. a generated admin password). */
+  notices: string[];
   close: () => Promise<void>;
 }
 
@@ -115,7 +129,7 @@ export async function startService<S extends ConfigSchema>(
   let app: App | undefined;
   try {
     await migrate(db.pool, { schema: definition.schema, directory: definition.migrationsDir, logger });
-    app = await definition.buildApp({
+    const deps = {
       name: definition.name,
       description: definition.description,
       config,
@@ -126,9 +140,15 @@ export async function startService<S extends ConfigSchema>(
       metrics: createServiceMetrics(definition.name),
       instanceId,
       version: definition.version,
-    });
+      internalKeys: platform.internalKeys,
+    };
+    const notices = (await definition.prepare?.(deps)) ?? [];
+    app = await definition.buildApp(deps);
     const port = await listen(app, common.host, options.port);
-    return announce(definition.name, instanceId, advertisedUrl(common, port), app, platform, db.close);
+    return {
+      ...announce(definition.name, instanceId, advertisedUrl(common, port), app, platform, db.close),
+      notices,
+    };
   } catch (error) {
     await app?.close();
     await db.close();
@@ -144,7 +164,7 @@ function announce(
   app: App,
   platform: Platform,
   closeDb: () => Promise<void>,
-): RunningService {
+): Omit<RunningService, 'notices'> {
   const { registry } = platform.adapters;
   const beat = (): void => {
     registry.announce({ service: name, instanceId, url }).catch((error: unknown) => {

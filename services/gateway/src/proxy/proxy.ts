@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, REQUEST_ID_HEADER } from '@datalab/platform';
+import { AppError, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, type Principal } from '@datalab/platform';
 import type { ServiceName } from '@datalab/contracts';
 import { request, type Dispatcher } from 'undici';
 import type { Upstreams } from '../upstreams/upstreams.ts';
@@ -19,11 +19,19 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
-function forwardedRequestHeaders(incoming: FastifyRequest): Record<string, string | string[]> {
+// The caller's credentials stop at the gateway: services see only the internal token,
+// and one sent by a caller is dropped, never trusted.
+const NOT_FORWARDED = new Set(['authorization', 'x-api-key', 'cookie', INTERNAL_TOKEN_HEADER]);
+
+function forwardedRequestHeaders(
+  incoming: FastifyRequest,
+  internalToken: string | undefined,
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    if (value !== undefined && !HOP_BY_HOP.has(name) && !NOT_FORWARDED.has(name)) headers[name] = value;
   }
+  if (internalToken) headers[INTERNAL_TOKEN_HEADER] = internalToken;
   const priorFor = incoming.headers['x-forwarded-for'];
   headers['x-forwarded-for'] = priorFor ? `${String(priorFor)}, ${incoming.ip}` : incoming.ip;
   headers['x-forwarded-proto'] = incoming.protocol;
@@ -47,6 +55,8 @@ export interface ProxyOptions {
   upstreams: Upstreams;
   dispatcher: Dispatcher;
   timeoutMs: number;
+  /** The internal token for `service` carrying the caller. */
+  internalToken: (principal: Principal, service: ServiceName) => Promise<string>;
 }
 
 /**
@@ -72,11 +82,12 @@ export async function proxyRequest(
   });
 
   const hasBody = !BODYLESS.has(incoming.method) || incoming.headers['content-length'] !== undefined;
+  const token = incoming.principal ? await options.internalToken(incoming.principal, service) : undefined;
   let upstream: Dispatcher.ResponseData;
   try {
     upstream = await request(new URL(incoming.url, url), {
       method: incoming.method,
-      headers: forwardedRequestHeaders(incoming),
+      headers: forwardedRequestHeaders(incoming, token),
       body: hasBody ? incoming.raw : null,
       dispatcher: options.dispatcher,
       signal: abort.signal,

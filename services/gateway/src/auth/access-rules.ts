@@ -1,0 +1,44 @@
+import { AppError, type Principal } from '@datalab/platform';
+
+/** Reachable without credentials. */
+const PUBLIC = [
+  /^(GET|HEAD) \/(\?.*)?$/,
+  /^POST \/api\/v1\/auth\/(login|refresh|logout)$/,
+  /^(GET|HEAD) \/\.well-known\/jwks\.json$/,
+  /^(GET|HEAD) \/(health\/(live|ready)|metrics|info|openapi\.json)$/,
+  /^(GET|HEAD) \/docs(\/.*)?$/,
+];
+
+/** Calls beyond reading that viewers may make: POSTs that only read, and their own credentials. */
+const VIEWER_WRITES = [
+  /^POST \/api\/v1\/data\/query$/,
+  /^POST \/api\/v1\/viz\/render$/,
+  /^POST \/api\/v1\/ai\/models\/[^/]+\/predict$/,
+  /^POST \/api\/v1\/auth\/(password|api-keys)$/,
+  /^DELETE \/api\/v1\/auth\/api-keys\/[^/]+$/,
+];
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function isPublic(method: string, path: string): boolean {
+  const line = `${method} ${path}`;
+  return PUBLIC.some((pattern) => pattern.test(line));
+}
+
+/**
+ * The gateway's coarse rules; the services check ownership and visibility
+ * themselves. Anonymous → 401 outside the public routes; /api/v1/admin/* is
+ * for admins; viewers read, and send only the POSTs that read.
+ */
+export function checkAccess(method: string, path: string, principal: Principal | undefined): void {
+  if (isPublic(method, path)) return;
+  if (!principal) throw new AppError('unauthorized', 'Authentication required: log in or send an API key');
+  if (path.startsWith('/api/v1/admin/') && principal.role !== 'admin') {
+    throw new AppError('forbidden', 'This needs the admin role');
+  }
+  if (principal.role === 'viewer' && !READ_METHODS.has(method)) {
+    const line = `${method} ${path}`;
+    if (!VIEWER_WRITES.some((pattern) => pattern.test(line)))
+      throw new AppError('forbidden', 'Viewers can read but not create, change or delete');
+  }
+}
