@@ -1,17 +1,22 @@
 import swaggerUi from '@fastify/swagger-ui';
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
 import { Agent } from 'undici';
+import { registerAuditHook } from './audit/audit.hook.ts';
+import { auditRoutes } from './audit/audit.routes.ts';
+import { createAuditLog } from './audit/audit.service.ts';
 import { enforceAccess, identifyCallers, identityRoutes } from './auth/auth.plugin.ts';
 import { createIdentity } from './auth/identity.ts';
 import type { RecordSecurityEvent } from './auth/security-events.ts';
 import { loadAccessTokenKeys } from './auth/signing-keys.ts';
 import type { gatewayConfigSchema } from './config.ts';
+import { registerHttpPolicies } from './http/security-headers.ts';
 import { createOpenApiAggregator } from './openapi/openapi.ts';
 import { createInternalTokenCache } from './proxy/internal-tokens.ts';
 import { proxyRoutes } from './proxy/proxy.routes.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.ts';
 import { upstreamDefinitions } from './upstreams/route-table.ts';
 import { servicesRoutes } from './upstreams/services.routes.ts';
+import { createUpstreamMetrics } from './upstreams/upstream-metrics.ts';
 import { createUpstreams } from './upstreams/upstreams.ts';
 
 export type GatewayDeps = ServiceDeps<typeof gatewayConfigSchema>;
@@ -33,7 +38,16 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   });
   const openapi = createOpenApiAggregator({ upstreams, dispatcher, maxAgeMs: 30_000, logger: deps.logger });
   const keys = await loadAccessTokenKeys(deps);
-  const recordEvent: RecordSecurityEvent = async () => undefined;
+  const auditLog = createAuditLog({
+    pool: deps.db.pool,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    flushIntervalMs: config.auditFlushIntervalMs,
+    maxBatch: config.auditMaxBatch,
+    maxBuffer: config.auditMaxBuffer,
+    retentionDays: config.auditRetentionDays,
+  });
+  const recordEvent: RecordSecurityEvent = (event) => auditLog.recordSecurityEvent(event);
   const identity = createIdentity(deps, keys, recordEvent);
 
   const app = await createServiceServer(deps, {
@@ -49,6 +63,8 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     },
     transformSpecification: (own) => openapi.current() ?? own,
   });
+  await registerHttpPolicies(app, config.corsOrigins);
+  registerAuditHook(app, auditLog);
   // onRequest order: who is calling → rate limits (counting failed credentials too) → access rules.
   identifyCallers(app, identity);
   registerRateLimits(app, {
@@ -60,11 +76,14 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   enforceAccess(app);
   identityRoutes(app, identity, keys);
   servicesRoutes(app, upstreams);
+  auditRoutes(app, auditLog);
   await proxyRoutes(app, {
     upstreams,
     dispatcher,
     timeoutMs: config.upstreamTimeoutMs,
     internalToken: createInternalTokenCache(deps.internalKeys.active),
+    metrics: createUpstreamMetrics(deps.metrics, upstreams),
+    limits: config,
   });
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
 
@@ -77,6 +96,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     upstreams.stop();
     await identity.close();
     await dispatcher.close();
+    await auditLog.close();
   });
   return app;
 }

@@ -1,5 +1,7 @@
 import { f } from '@datalab/platform';
 import { authConfigSchema } from './auth/auth.config.ts';
+import { auditConfigSchema } from './audit/audit.config.ts';
+import { httpConfigSchema } from './http/http.config.ts';
 import { rateLimitConfigSchema } from './rate-limit/rate-limit.config.ts';
 
 const serviceUrls = (service: string, variable: string, port: number) =>
@@ -13,6 +15,8 @@ const serviceUrls = (service: string, variable: string, port: number) =>
 export const gatewayConfigSchema = {
   ...authConfigSchema,
   ...rateLimitConfigSchema,
+  ...auditConfigSchema,
+  ...httpConfigSchema,
   dataServiceUrls: serviceUrls('data-service', 'DATA_SERVICE_URL', 8001),
   aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
   computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),

@@ -68,7 +68,7 @@ function field<T>(
   parse: (raw: string) => T,
   defaultText?: string,
 ): Field<T> {
-  return { env, doc, default: fallback, parse, defaultText: defaultText ?? String(fallback) };
+  return { env, doc, default: fallback, parse, defaultText: defaultText ?? (String(fallback) || '(empty)') };
 }
 
 function parseInteger(raw: string, min: number, max: number): number {

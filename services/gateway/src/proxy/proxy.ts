@@ -3,6 +3,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, type Principal } from '@datalab/platform';
 import type { ServiceName } from '@datalab/contracts';
 import { request, type Dispatcher } from 'undici';
+import { bodyLimitFor, limitBody, tooLarge, type BodyLimits } from './body-limit.ts';
+import type { UpstreamMetrics } from '../upstreams/upstream-metrics.ts';
 import type { Upstreams } from '../upstreams/upstreams.ts';
 
 // RFC 9110 §7.6.1: connection-specific headers are not forwarded by a proxy.
@@ -57,11 +59,38 @@ export interface ProxyOptions {
   timeoutMs: number;
   /** The internal token for `service` carrying the caller. */
   internalToken: (principal: Principal, service: ServiceName) => Promise<string>;
+  metrics: UpstreamMetrics;
+  limits: BodyLimits;
+}
+
+// The connection never opened: nothing reached the instance.
+const UNREACHABLE = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+// The connection broke before an answer: the instance may have died mid-request.
+const BROKEN = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE']);
+const IDEMPOTENT_READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The rest of the body will not be read: closing the connection after the
+ * answer stops the client from sending it (a kept-alive connection would wait).
+ */
+function refuseUnreadBody(reply: FastifyReply, limit: number): never {
+  void reply.header('connection', 'close');
+  throw tooLarge(limit);
+}
+
+function unavailable(service: ServiceName, reason: string, cause?: unknown): AppError {
+  return new AppError('unavailable', `${service} is unavailable: ${reason}`, {
+    headers: { 'retry-after': '5' },
+    cause,
+  });
 }
 
 /**
  * Streams a request to a healthy instance of `service` and streams its answer
- * back: neither body is ever held whole in the gateway.
+ * back: neither body is ever held whole in the gateway. An instance that
+ * cannot be reached is taken out at once and the request goes to the next
+ * instance when repeating it is safe (nothing was sent, or a read), so one
+ * dead instance fails no request.
  */
 export async function proxyRequest(
   service: ServiceName,
@@ -69,12 +98,6 @@ export async function proxyRequest(
   reply: FastifyReply,
   options: ProxyOptions,
 ): Promise<FastifyReply> {
-  const url = options.upstreams.pick(service);
-  if (!url)
-    throw new AppError('unavailable', `${service} is unavailable: no healthy instance`, {
-      headers: { 'retry-after': '5' },
-    });
-
   // Stop the upstream call when the caller goes away.
   const abort = new AbortController();
   reply.raw.on('close', () => {
@@ -82,28 +105,39 @@ export async function proxyRequest(
   });
 
   const hasBody = !BODYLESS.has(incoming.method) || incoming.headers['content-length'] !== undefined;
+  const limit = bodyLimitFor(incoming.method, incoming.url.split('?')[0] ?? '', options.limits);
+  if (Number(incoming.headers['content-length'] ?? 0) > limit) refuseUnreadBody(reply, limit);
+  const body = hasBody ? limitBody(incoming.raw, limit) : null;
   const token = incoming.principal ? await options.internalToken(incoming.principal, service) : undefined;
-  let upstream: Dispatcher.ResponseData;
-  try {
-    upstream = await request(new URL(incoming.url, url), {
-      method: incoming.method,
-      headers: forwardedRequestHeaders(incoming, token),
-      body: hasBody ? incoming.raw : null,
-      dispatcher: options.dispatcher,
-      signal: abort.signal,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: 0,
-    });
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).name;
-    if (abort.signal.aborted) return reply;
-    if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ECONNRESET') {
-      options.upstreams.markDown(service, url, code);
+  const headers = forwardedRequestHeaders(incoming, token);
+  const tried = new Set<string>();
+  for (;;) {
+    const url = options.upstreams.pick(service);
+    if (!url || tried.has(url)) throw unavailable(service, 'no healthy instance');
+    tried.add(url);
+    const started = performance.now();
+    try {
+      const upstream = await request(new URL(incoming.url, url), {
+        method: incoming.method,
+        headers,
+        body,
+        dispatcher: options.dispatcher,
+        signal: abort.signal,
+        headersTimeout: options.timeoutMs,
+        bodyTimeout: 0,
+      });
+      options.metrics.observe(service, upstream.statusCode >= 500 ? 'error' : 'ok', started);
+      return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(upstream.body);
+    } catch (error) {
+      if (abort.signal.aborted) return reply;
+      if (error instanceof AppError && error.kind === 'too_large') refuseUnreadBody(reply, limit);
+      if (error instanceof AppError) throw error;
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      options.metrics.observe(service, 'unreachable', started);
+      if (UNREACHABLE.has(code) || BROKEN.has(code)) options.upstreams.markDown(service, url, code);
+      const safeToRepeat =
+        !hasBody && (UNREACHABLE.has(code) || (BROKEN.has(code) && IDEMPOTENT_READS.has(incoming.method)));
+      if (!safeToRepeat) throw unavailable(service, `it did not answer (${code})`, error);
     }
-    throw new AppError('unavailable', `${service} did not answer (${code})`, {
-      headers: { 'retry-after': '5' },
-      cause: error,
-    });
   }
-  return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(upstream.body);
 }
