@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,22 +18,24 @@ import {
 const ADMIN = { email: 'first-admin@example.test', password: 'the first admin password' };
 const SERVICES = ['api-gateway', 'data-service', 'ai-service', 'compute-service', 'viz-service'];
 
-/** Five consecutive free ports, as `datalab up` uses PORT..PORT+4. */
+/**
+ * Five consecutive free ports, as `datalab up` uses PORT..PORT+4: below the
+ * ephemeral range, so ports other tests get from the kernel cannot land inside.
+ */
 async function freePortRange(): Promise<number> {
   for (;;) {
-    const base = await freePort();
-    if (base > 65000) continue;
-    const taken = await Promise.all(
-      [1, 2, 3, 4].map(async (offset) => {
-        const probe = await fetch(`http://127.0.0.1:${base + offset}/`).then(
-          () => true,
-          () => false,
-        );
-        return probe;
-      }),
-    );
-    if (!taken.some(Boolean)) return base;
+    const base = 20000 + Math.floor(Math.random() * 10000);
+    const free = await Promise.all([0, 1, 2, 3, 4].map((offset) => canListen(base + offset)));
+    if (free.every(Boolean)) return base;
   }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 async function embeddedUrl(dataDir: string, port: number): Promise<string> {

@@ -1,5 +1,47 @@
+import multipart from '@fastify/multipart';
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
+import { browseRoutes } from './browse/browse.routes.ts';
+import { createProfileMetrics } from './browse/profile.metrics.ts';
+import { createProfileRepository } from './browse/profile.repository.ts';
+import { createProfileService } from './browse/profile.service.ts';
+import { createRowsRepository } from './browse/rows.repository.ts';
+import { createRowsService } from './browse/rows.service.ts';
+import type { dataConfigSchema } from './config.ts';
+import { createDatasetsRepository } from './datasets/datasets.repository.ts';
+import { datasetsRoutes } from './datasets/datasets.routes.ts';
+import { createDatasetsService } from './datasets/datasets.service.ts';
+import { createIngestMetrics } from './datasets/datasets.metrics.ts';
+import { queryRoutes } from './query/query.routes.ts';
+import { createQueryService } from './query/query.service.ts';
 
-export async function buildApp(deps: ServiceDeps): Promise<App> {
-  return createServiceServer(deps);
+export type DataDeps = ServiceDeps<typeof dataConfigSchema>;
+
+export async function buildApp(deps: DataDeps): Promise<App> {
+  const { config } = deps;
+  const app = await createServiceServer(deps);
+  // Files are streamed part by part; the size limit is applied per upload route.
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 30 } });
+
+  const repository = createDatasetsRepository(deps.db.pool);
+  const datasets = createDatasetsService(deps.db.pool, repository, config, createIngestMetrics(deps.metrics));
+  datasetsRoutes(app, datasets, config.maxUploadBytes);
+  queryRoutes(
+    app,
+    createQueryService({
+      readPool: deps.db.readPool,
+      catalog: datasets.catalog,
+      cache: deps.adapters.cache,
+      metrics: deps.metrics,
+      config,
+    }),
+  );
+  browseRoutes(app, {
+    rows: createRowsService(repository, createRowsRepository(deps.db.readPool)),
+    profiles: createProfileService(
+      repository,
+      createProfileRepository(deps.db.pool, deps.db.readPool),
+      createProfileMetrics(deps.metrics),
+    ),
+  });
+  return app;
 }

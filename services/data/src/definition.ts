@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
+import { dataConfigSchema } from './config.ts';
 
 export const dataService = defineService({
   name: 'data-service',
@@ -11,6 +12,6 @@ export const dataService = defineService({
   portOffset: 1,
   schema: 'data',
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-  configSchema: {},
+  configSchema: dataConfigSchema,
   buildApp,
 });

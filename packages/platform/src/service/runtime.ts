@@ -3,12 +3,14 @@ import path from 'node:path';
 import { loadSigningKey, type KeySet } from '../auth/keys.ts';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { ServiceName } from '@datalab/contracts';
 import { createMemoryAdapters, createRedisAdapters, type Adapters } from '../adapters/adapters.ts';
 import { commonConfigSchema } from '../config/common.config.ts';
 import { ConfigError, loadConfig, type ConfigSchema, type Env } from '../config/config.ts';
 import { connectDatabase } from '../db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrate } from '../db/migrate.ts';
+import { registerPoolMetrics } from '../db/pool-metrics.ts';
 import { createServiceMetrics } from '../metrics/metrics.ts';
 import { connectRedis, isRedisConfigured } from '../redis/redis.ts';
 import type { App } from '../server/server.ts';
@@ -75,7 +77,7 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
 }
 
 export interface RunningService {
-  name: string;
+  name: ServiceName;
   url: string;
   app: App;
   /** Lines for the person who started it, shown once (e.g. a generated admin password). */
@@ -101,7 +103,7 @@ async function listen(app: App, host: string, port: number): Promise<number> {
     await app.listen({ host, port });
   } catch (error) {
     if ((error as { code?: string }).code === 'EADDRINUSE')
-      throw new ConfigError('PORT', `port ${port} is already in use`);
+      throw new ConfigError('PORT', `${port} is already in use`);
     throw error;
   }
   const address = app.server.address();
@@ -129,6 +131,8 @@ export async function startService<S extends ConfigSchema>(
   let app: App | undefined;
   try {
     await migrate(db.pool, { schema: definition.schema, directory: definition.migrationsDir, logger });
+    const metrics = createServiceMetrics(definition.name);
+    registerPoolMetrics(metrics.registry, db);
     const deps = {
       name: definition.name,
       description: definition.description,
@@ -137,7 +141,7 @@ export async function startService<S extends ConfigSchema>(
       logger,
       db,
       adapters: platform.adapters,
-      metrics: createServiceMetrics(definition.name),
+      metrics,
       instanceId,
       version: definition.version,
       internalKeys: platform.internalKeys,
@@ -158,7 +162,7 @@ export async function startService<S extends ConfigSchema>(
 
 /** Keeps the instance in the registry with heartbeats until it closes. */
 function announce(
-  name: string,
+  name: ServiceName,
   instanceId: string,
   url: string,
   app: App,

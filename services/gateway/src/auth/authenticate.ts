@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import {
   AppError,
+  createVerifiedTokenCache,
+  expiryOf,
   roleRank,
   verifyAccessToken,
   type Events,

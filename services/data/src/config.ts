@@ -1,0 +1,32 @@
+import { f } from '@datalab/platform';
+import { queryConfigSchema } from './query/query.config.ts';
+
+export const dataConfigSchema = {
+  maxUploadBytes: f.integer(
+    'DATA_MAX_UPLOAD_BYTES',
+    'Largest file a dataset upload may send.',
+    1024 * 1024 * 1024,
+    1,
+  ),
+  maxColumns: f.integer('DATA_MAX_COLUMNS', 'Most columns a dataset may have.', 2000, 1, 10000),
+  maxCellBytes: f.integer(
+    'DATA_MAX_CELL_BYTES',
+    'Largest single value in an uploaded file.',
+    1024 * 1024,
+    16,
+  ),
+  maxErrorsReported: f.integer(
+    'DATA_MAX_ERRORS_REPORTED',
+    'How many bad rows a refused upload lists.',
+    20,
+    1,
+    1000,
+  ),
+  sampleRows: f.integer(
+    'DATA_SAMPLE_ROWS',
+    'Rows read to infer column types before every row is checked.',
+    1000,
+    10,
+  ),
+  ...queryConfigSchema,
+};

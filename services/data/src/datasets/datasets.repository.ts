@@ -1,0 +1,225 @@
+import type { Pool, PoolClient, Visibility } from '@datalab/platform';
+import type { Dataset, DatasetColumn } from './datasets.types.ts';
+
+interface DatasetRow {
+  id: string;
+  name: string;
+  description: string;
+  owner_id: string;
+  visibility: Visibility;
+  table_name: string;
+  columns: DatasetColumn[];
+  row_count: string;
+  bytes: string;
+  version: number;
+  source_format: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const COLUMNS =
+  'id, name, description, owner_id, visibility, table_name, columns, row_count, bytes, version, source_format, created_at, updated_at';
+
+function toDataset(row: DatasetRow): Dataset {
+  return {
+    id: row.id,
+    name: row.name,
+    description: row.description,
+    ownerId: row.owner_id,
+    visibility: row.visibility,
+    tableName: row.table_name,
+    columns: row.columns,
+    rowCount: Number(row.row_count),
+    bytes: Number(row.bytes),
+    version: row.version,
+    sourceFormat: row.source_format,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+type Queryable = Pool | PoolClient;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ListFilter {
+  /** Only what this user may read (all when undefined: admins). */
+  readableBy?: string;
+  search?: string;
+  ownerId?: string;
+  limit: number;
+  offset: number;
+}
+
+export function createDatasetsRepository(pool: Pool) {
+  return {
+    /** By id or by name. */
+    async find(idOrName: string, db: Queryable = pool): Promise<Dataset | undefined> {
+      const column = UUID.test(idOrName) ? 'id' : 'name';
+      const result = await db.query<DatasetRow>(`SELECT ${COLUMNS} FROM data.datasets WHERE ${column} = $1`, [
+        column === 'name' ? idOrName.toLowerCase() : idOrName,
+      ]);
+      return result.rows[0] && toDataset(result.rows[0]);
+    },
+
+    /** Locks the row for the rest of the transaction: writes to one dataset queue up. */
+    async findForUpdate(id: string, db: PoolClient): Promise<Dataset | undefined> {
+      const result = await db.query<DatasetRow>(
+        `SELECT ${COLUMNS} FROM data.datasets WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      return result.rows[0] && toDataset(result.rows[0]);
+    },
+
+    async findByNames(names: readonly string[]): Promise<Dataset[]> {
+      const result = await pool.query<DatasetRow>(
+        `SELECT ${COLUMNS} FROM data.datasets WHERE name = ANY($1)`,
+        [names.map((n) => n.toLowerCase())],
+      );
+      return result.rows.map(toDataset);
+    },
+
+    async list(filter: ListFilter): Promise<{ datasets: Dataset[]; total: number }> {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (filter.readableBy) {
+        params.push(filter.readableBy);
+        where.push(`(owner_id = $${params.length} OR visibility = 'shared')`);
+      }
+      if (filter.ownerId) {
+        params.push(filter.ownerId);
+        where.push(`owner_id = $${params.length}`);
+      }
+      if (filter.search) {
+        params.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+        where.push(`(name ILIKE $${params.length} OR description ILIKE $${params.length})`);
+      }
+      const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+      const [rows, count] = await Promise.all([
+        pool.query<DatasetRow>(
+          `SELECT ${COLUMNS} FROM data.datasets ${clause} ORDER BY updated_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+          [...params, filter.limit, filter.offset],
+        ),
+        pool.query<{ n: string }>(`SELECT count(*) AS n FROM data.datasets ${clause}`, params),
+      ]);
+      return { datasets: rows.rows.map(toDataset), total: Number(count.rows[0]?.n ?? 0) };
+    },
+
+    async insert(
+      db: PoolClient,
+      dataset: Pick<
+        Dataset,
+        'name' | 'description' | 'ownerId' | 'visibility' | 'tableName' | 'columns' | 'sourceFormat'
+      >,
+    ): Promise<Dataset> {
+      const result = await db.query<DatasetRow>(
+        `INSERT INTO data.datasets (name, description, owner_id, visibility, table_name, columns, source_format)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+        [
+          dataset.name,
+          dataset.description,
+          dataset.ownerId,
+          dataset.visibility,
+          dataset.tableName,
+          JSON.stringify(dataset.columns),
+          dataset.sourceFormat,
+        ],
+      );
+      return toDataset(result.rows[0]!);
+    },
+
+    /** After a write: new counts and the next version, in the same transaction as the write. */
+    async recordWrite(
+      db: PoolClient,
+      id: string,
+      write: {
+        rowCount: number;
+        bytes: number;
+        mode: 'create' | 'append' | 'replace';
+        rowsWritten: number;
+        rowsRejected: number;
+        by: string;
+      },
+    ): Promise<Dataset> {
+      const result = await db.query<DatasetRow>(
+        `UPDATE data.datasets SET row_count = $2, bytes = $3,
+           version = CASE WHEN $4 = 'create' THEN version ELSE version + 1 END, updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, write.rowCount, write.bytes, write.mode],
+      );
+      const dataset = toDataset(result.rows[0]!);
+      await db.query(
+        `INSERT INTO data.dataset_versions (dataset_id, version, mode, rows_written, rows_rejected, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [id, dataset.version, write.mode, write.rowsWritten, write.rowsRejected, write.by],
+      );
+      return dataset;
+    },
+
+    async update(
+      id: string,
+      changes: { description?: string; visibility?: Visibility },
+    ): Promise<Dataset | undefined> {
+      const result = await pool.query<DatasetRow>(
+        `UPDATE data.datasets SET description = COALESCE($2, description), visibility = COALESCE($3, visibility), updated_at = now()
+         WHERE id = $1 RETURNING ${COLUMNS}`,
+        [id, changes.description ?? null, changes.visibility ?? null],
+      );
+      return result.rows[0] && toDataset(result.rows[0]);
+    },
+
+    /** A replace: the dataset now reads from a new table with (possibly) new columns. */
+    async swapTable(
+      db: PoolClient,
+      id: string,
+      next: { tableName: string; columns: DatasetColumn[]; sourceFormat: string },
+    ): Promise<void> {
+      await db.query(
+        'UPDATE data.datasets SET table_name = $2, columns = $3, source_format = $4 WHERE id = $1',
+        [id, next.tableName, JSON.stringify(next.columns), next.sourceFormat],
+      );
+    },
+
+    async saveRejects(
+      db: PoolClient,
+      dataset: Pick<Dataset, 'id' | 'version'>,
+      count: number,
+      csv: string,
+    ): Promise<string> {
+      const saved = await db.query<{ id: string }>(
+        'INSERT INTO data.rejects (dataset_id, version, rejected, report_csv) VALUES ($1, $2, $3, $4) RETURNING id',
+        [dataset.id, dataset.version, count, csv],
+      );
+      return saved.rows[0]!.id;
+    },
+
+    async findRejects(datasetId: string, rejectsId: string): Promise<string | undefined> {
+      const result = await pool.query<{ report_csv: string }>(
+        'SELECT report_csv FROM data.rejects WHERE id = $1 AND dataset_id = $2',
+        [rejectsId, datasetId],
+      );
+      return result.rows[0]?.report_csv;
+    },
+
+    async delete(db: PoolClient, id: string): Promise<void> {
+      await db.query('DELETE FROM data.datasets WHERE id = $1', [id]);
+    },
+
+    async versions(id: string) {
+      const result = await pool.query<{
+        version: number;
+        mode: string;
+        rows_written: string;
+        rows_rejected: string;
+        created_by: string;
+        created_at: Date;
+      }>(
+        'SELECT version, mode, rows_written, rows_rejected, created_by, created_at FROM data.dataset_versions WHERE dataset_id = $1 ORDER BY version DESC',
+        [id],
+      );
+      return result.rows;
+    },
+  };
+}
+
+export type DatasetsRepository = ReturnType<typeof createDatasetsRepository>;
