@@ -39,7 +39,7 @@ async function offlineDeps(definition: ServiceDefinition): Promise<ServiceDeps> 
   const common = loadCommonConfig({});
   const key = await generateSigningKey();
   const pool = new pg.Pool({ connectionString: 'postgres://docs@127.0.0.1:1/docs' });
-  const db: Database = { pool, readPool: pool, dependencies: [], close: () => pool.end() };
+  const db: Database = { pool, readPool: pool, queryPool: pool, dependencies: [], close: () => pool.end() };
   return {
     name: definition.name,
     description: definition.description,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createLogger, startEmbeddedPostgres, type EmbeddedPostgres } from '@datalab/platform';
 
@@ -10,14 +11,41 @@ declare module 'vitest' {
     databaseUrl: string;
     /** A real Redis when REDIS_URL is set; Redis-only tests are skipped without one. */
     redisUrl: string | undefined;
+    /** The restricted login user SQL runs as (member of datalab_reader only). */
+    queryDatabaseUrl: string;
   }
 }
 
 let embedded: EmbeddedPostgres | undefined;
 let directory: string | undefined;
 
+/**
+ * On a server of our own (CI: trust authentication) the restricted query login
+ * is made here, as an operator would make it for QUERY_DATABASE_URL.
+ */
+async function queryLogin(databaseUrl: string): Promise<string> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
+    await client.query(
+      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
+    );
+    await client.query('GRANT datalab_reader TO datalab_query');
+  } finally {
+    await client.end();
+  }
+  const url = new URL(databaseUrl);
+  url.username = 'datalab_query';
+  url.password = '';
+  return url.toString();
+}
+
 export async function setup(project: TestProject): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
+  let queryDatabaseUrl = process.env.QUERY_DATABASE_URL;
   if (!databaseUrl) {
     directory = await mkdtemp(path.join(os.tmpdir(), 'datalab-test-pg-'));
     embedded = await startEmbeddedPostgres({
@@ -26,8 +54,10 @@ export async function setup(project: TestProject): Promise<void> {
       logger: createLogger({ level: 'warn' }),
     });
     databaseUrl = embedded.url;
+    queryDatabaseUrl = embedded.queryUrl;
   }
   project.provide('databaseUrl', databaseUrl);
+  project.provide('queryDatabaseUrl', queryDatabaseUrl ?? (await queryLogin(databaseUrl)));
   project.provide('redisUrl', process.env.REDIS_URL || undefined);
 }
 

@@ -28,6 +28,7 @@ export function testEnv(extra: Env = {}): Env {
   const redisUrl = inject('redisUrl');
   return {
     DATABASE_URL: inject('databaseUrl'),
+    QUERY_DATABASE_URL: inject('queryDatabaseUrl'),
     ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     // Each test's registry, cache and events are its own, even on a shared Redis.
     REDIS_PREFIX: `${uniqueName('test')}:`,

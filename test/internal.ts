@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { INTERNAL_TOKEN_HEADER, signInternalToken, type Platform, type Principal, type Role } from '@datalab/platform';
+import {
+  INTERNAL_TOKEN_HEADER,
+  signInternalToken,
+  type Platform,
+  type Principal,
+  type Role,
+} from '@datalab/platform';
 import type { ServiceName } from '@datalab/contracts';
 import { uniqueName } from './helpers.ts';
 
@@ -26,7 +32,11 @@ export async function callAs(
 }
 
 /** A multipart body with option fields first and the file last (the order the upload reads them in). */
-export function uploadForm(file: Blob | string, filename: string, fields: Record<string, string> = {}): FormData {
+export function uploadForm(
+  file: Blob | string,
+  filename: string,
+  fields: Record<string, string> = {},
+): FormData {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
   form.append('file', typeof file === 'string' ? new Blob([file]) : file, filename);

@@ -28,7 +28,7 @@ export async function buildApp(deps: DataDeps): Promise<App> {
   queryRoutes(
     app,
     createQueryService({
-      readPool: deps.db.readPool,
+      readPool: deps.db.queryPool,
       catalog: datasets.catalog,
       cache: deps.adapters.cache,
       metrics: deps.metrics,

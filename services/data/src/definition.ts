@@ -11,6 +11,7 @@ export const dataService = defineService({
   defaultPort: 8001,
   portOffset: 1,
   schema: 'data',
+  runsUserSql: true,
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   configSchema: dataConfigSchema,
   buildApp,

@@ -27,6 +27,11 @@ export const commonConfigSchema = {
     'Read-replica URL for read-only queries. Unset: reads go to DATABASE_URL.',
     ['postgres', 'postgresql'],
   ),
+  queryDatabaseUrl: f.optionalUrl(
+    'QUERY_DATABASE_URL',
+    "Where user SQL runs: a login role that is only a member of datalab_reader. Unset: embedded mode makes one; else the service's own connection with SET ROLE.",
+    ['postgres', 'postgresql'],
+  ),
   databasePoolSize: f.integer('DATABASE_POOL_SIZE', 'Connections per service pool.', 10, 1, 500),
   databaseConnectTimeoutMs: f.integer(
     'DATABASE_CONNECT_TIMEOUT_MS',

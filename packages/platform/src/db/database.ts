@@ -10,6 +10,8 @@ export interface DatabaseOptions {
   url: string;
   /** A replica for read-only queries; the primary when unset. */
   readUrl?: string | undefined;
+  /** A restricted login for user SQL; the read pool when unset. */
+  queryUrl?: string | undefined;
   poolSize: number;
   connectTimeoutMs: number;
   /** Shown in pg_stat_activity, so an operator sees which service holds a connection. */
@@ -21,6 +23,8 @@ export interface Database {
   pool: Pool;
   /** The replica pool when READ_DATABASE_URL is set, otherwise the primary pool. */
   readPool: Pool;
+  /** Where user SQL runs: the restricted login when configured, otherwise the read pool. */
+  queryPool: Pool;
   dependencies: DependencyCheck[];
   close: () => Promise<void>;
 }
@@ -64,11 +68,14 @@ async function verifyReachable(pool: Pool, variable: string, url: string): Promi
 export async function connectDatabase(options: DatabaseOptions): Promise<Database> {
   const pool = createPool(options.url, options, 'primary');
   const readPool = options.readUrl ? createPool(options.readUrl, options, 'replica') : pool;
+  const queryPool = options.queryUrl ? createPool(options.queryUrl, options, 'query') : readPool;
+  const pools = [...new Set([pool, readPool, queryPool])];
   try {
     await verifyReachable(pool, 'DATABASE_URL', options.url);
     if (options.readUrl) await verifyReachable(readPool, 'READ_DATABASE_URL', options.readUrl);
+    if (options.queryUrl) await verifyReachable(queryPool, 'QUERY_DATABASE_URL', options.queryUrl);
   } catch (error) {
-    await Promise.allSettled([pool.end(), readPool === pool ? undefined : readPool.end()]);
+    await Promise.allSettled(pools.map((p) => p.end()));
     throw error;
   }
   const dependencies: DependencyCheck[] = [{ name: 'postgres', check: () => ping(pool) }];
@@ -76,10 +83,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Databas
   return {
     pool,
     readPool,
+    queryPool,
     dependencies,
     close: async () => {
-      await pool.end();
-      if (readPool !== pool) await readPool.end();
+      for (const each of pools) await each.end();
     },
   };
 }

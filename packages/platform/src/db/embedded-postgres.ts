@@ -18,6 +18,8 @@ export interface EmbeddedPostgresOptions {
 
 export interface EmbeddedPostgres {
   url: string;
+  /** A login role that is a member of datalab_reader only: where user SQL runs. */
+  queryUrl: string;
   dataDirectory: string;
   stop: () => Promise<void>;
 }
@@ -30,6 +32,7 @@ interface Binaries {
 interface Credentials {
   user: string;
   password: string;
+  queryPassword?: string;
 }
 
 const DATABASE = 'datalab';
@@ -190,6 +193,30 @@ async function ensureDatabase(adminUrl: string): Promise<void> {
   }
 }
 
+/**
+ * User SQL runs as its own login role, a member of datalab_reader only: unlike
+ * SET ROLE on the service's own connection, nothing in a query can switch back
+ * to a more privileged role.
+ */
+async function ensureQueryRole(databaseUrl: string, password: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    await client.query(
+      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+    );
+    await client.query(
+      `ALTER ROLE datalab_query WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`,
+    );
+    await client.query('GRANT datalab_reader TO datalab_query');
+  } finally {
+    await client.end();
+  }
+}
+
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -224,6 +251,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await stopLeftover(directory, ownerFile, options.logger);
 
   const credentials = JSON.parse(await readFile(credentialsFile, 'utf8')) as Credentials;
+  if (!credentials.queryPassword) {
+    credentials.queryPassword = randomBytes(24).toString('base64url');
+    await writeFile(credentialsFile, JSON.stringify(credentials), { mode: 0o600 });
+  }
   const auth = `${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}`;
   const base = `postgres://${auth}@127.0.0.1:${options.port}`;
   const logOffset = (await stat(logFile).catch(() => ({ size: 0 }))).size;
@@ -252,6 +283,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await waitUntilReady(child, `${base}/postgres`, { file: logFile, offset: logOffset }, options.port);
     await ensureDatabase(`${base}/postgres`);
+    await ensureQueryRole(`${base}/${DATABASE}`, credentials.queryPassword);
   } catch (error) {
     await stopChild(child);
     await log.close();
@@ -261,6 +293,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   return {
     url: `${base}/${DATABASE}`,
+    queryUrl: `postgres://datalab_query:${encodeURIComponent(credentials.queryPassword)}@127.0.0.1:${options.port}/${DATABASE}`,
     dataDirectory: directory,
     stop: async () => {
       process.removeListener('exit', stopOnExit);

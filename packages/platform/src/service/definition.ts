@@ -37,6 +37,8 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
   defaultPort: number;
   /** Offset of this service's port from the gateway's in `datalab up`. */
   portOffset: number;
+  /** The service runs callers' SQL: it gets `db.queryPool` on the restricted login (QUERY_DATABASE_URL). */
+  runsUserSql?: boolean;
   /** The schema that records this service's migrations. */
   schema: string;
   migrationsDir: string;

@@ -21,6 +21,8 @@ export interface Platform {
   common: CommonConfig;
   logger: Logger;
   databaseUrl: string;
+  /** The restricted login for user SQL, when there is one. */
+  queryDatabaseUrl: string | undefined;
   /** Set in embedded mode. */
   embedded: EmbeddedPostgres | undefined;
   adapters: Adapters;
@@ -61,6 +63,7 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       common,
       logger,
       databaseUrl: common.databaseUrl ?? embedded!.url,
+      queryDatabaseUrl: common.queryDatabaseUrl ?? embedded?.queryUrl,
       embedded,
       adapters,
       internalKeys: { active: internalKey, all: [internalKey] },
@@ -123,6 +126,7 @@ export async function startService<S extends ConfigSchema>(
   const db = await connectDatabase({
     url: platform.databaseUrl,
     readUrl: common.readDatabaseUrl,
+    queryUrl: definition.runsUserSql ? platform.queryDatabaseUrl : undefined,
     poolSize: common.databasePoolSize,
     connectTimeoutMs: common.databaseConnectTimeoutMs,
     applicationName: `datalab-${definition.name}`,

@@ -94,6 +94,22 @@ describe('the reader transaction, on its own (what stops SQL the guard would hav
     });
   });
 
+  it('on the restricted query login, cannot switch back to a stronger role to read what it may not', async () => {
+    const restricted = new pg.Pool({ connectionString: inject('queryDatabaseUrl'), max: 1 });
+    try {
+      const owner = new URL(inject('databaseUrl')).username;
+      const escape = sql(
+        `SELECT set_config('role', '${owner}', true) AS r, query_to_xml('SELECT count(*) FROM data.datasets', true, false, '') AS x`,
+      );
+      await expect(readAll(restricted, escape)).rejects.toMatchObject({ code: '42501' });
+      expect(
+        (await readAll(restricted, sql(`SELECT count(*) AS n FROM ${qualifiedTable(dataset)}`))).rows,
+      ).toEqual([[2]]);
+    } finally {
+      await restricted.end();
+    }
+  });
+
   it('refuses to read the password catalog', async () => {
     await expect(readAll(db.pool, sql('SELECT rolpassword FROM pg_catalog.pg_authid'))).rejects.toMatchObject(
       {

@@ -110,11 +110,10 @@ export async function proxyRequest(
   const body = hasBody ? limitBody(incoming.raw, limit) : null;
   const token = incoming.principal ? await options.internalToken(incoming.principal, service) : undefined;
   const headers = forwardedRequestHeaders(incoming, token);
-  const tried = new Set<string>();
-  for (;;) {
+  const unreachable = new Set<string>();
+  for (let brokenRetries = 0; ;) {
     const url = options.upstreams.pick(service);
-    if (!url || tried.has(url)) throw unavailable(service, 'no healthy instance');
-    tried.add(url);
+    if (!url || unreachable.has(url)) throw unavailable(service, 'no healthy instance');
     const started = performance.now();
     try {
       const upstream = await request(new URL(incoming.url, url), {
@@ -134,9 +133,16 @@ export async function proxyRequest(
       if (error instanceof AppError) throw error;
       const code = (error as { code?: string }).code ?? (error as Error).name;
       options.metrics.observe(service, 'unreachable', started);
-      if (UNREACHABLE.has(code) || BROKEN.has(code)) options.upstreams.markDown(service, url, code);
+      // Refused or timed out connecting: the instance is gone, take it out now. A connection that
+      // broke may just be a stale keep-alive socket: the health check decides about the instance.
+      if (UNREACHABLE.has(code)) {
+        options.upstreams.markDown(service, url, code);
+        unreachable.add(url);
+      }
       const safeToRepeat =
-        !hasBody && (UNREACHABLE.has(code) || (BROKEN.has(code) && IDEMPOTENT_READS.has(incoming.method)));
+        !hasBody &&
+        (UNREACHABLE.has(code) ||
+          (BROKEN.has(code) && IDEMPOTENT_READS.has(incoming.method) && brokenRetries++ < 2));
       if (!safeToRepeat) throw unavailable(service, `it did not answer (${code})`, error);
     }
   }
