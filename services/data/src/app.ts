@@ -22,6 +22,11 @@ export async function buildApp(deps: DataDeps): Promise<App> {
   // Files are streamed part by part; the size limit is applied per upload route.
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 30 } });
 
+  if (deps.db.queryPool === deps.db.readPool) {
+    deps.logger.warn(
+      'QUERY_DATABASE_URL is not set: user SQL runs on this service\'s own login behind SET ROLE datalab_reader; give it a login of its own (see docs/decisions.md)',
+    );
+  }
   const repository = createDatasetsRepository(deps.db.pool);
   const datasets = createDatasetsService(deps.db.pool, repository, config, createIngestMetrics(deps.metrics));
   datasetsRoutes(app, datasets, config.maxUploadBytes);

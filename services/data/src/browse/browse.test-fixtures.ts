@@ -14,7 +14,8 @@ import {
 } from '@datalab/platform';
 import { silentLogger, uniqueName } from '../../../../test/helpers.ts';
 import { createDatasetsRepository } from '../datasets/datasets.repository.ts';
-import { ROW_ID_COLUMN, SQL_TYPE, quoteIdent, type ColumnType } from '../datasets/datasets.types.ts';
+import { createDatasetTable, inTransaction, indexDatasetTable } from '../datasets/dataset-tables.ts';
+import { SQL_TYPE, quoteIdent, type ColumnType } from '../datasets/datasets.types.ts';
 import { browseRoutes } from './browse.routes.ts';
 import { createProfileMetrics } from './profile.metrics.ts';
 import { createProfileRepository } from './profile.repository.ts';
@@ -61,20 +62,6 @@ async function insertRows(
   }
 }
 
-async function inTransaction(pool: Pool, work: (client: PoolClient) => Promise<void>): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await work(client);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 export async function createDatasetFixture(
   pool: Pool,
   options: { ownerId: string; visibility?: Visibility; columns: FixtureColumn[]; rows: FixtureRows },
@@ -83,18 +70,13 @@ export async function createDatasetFixture(
   const name = uniqueName('browse');
   let id = '';
   await inTransaction(pool, async (client) => {
-    const definitions = options.columns.map(
-      (column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.type]}`,
-    );
-    await client.query(
-      `CREATE TABLE ${table(tableName)} (${quoteIdent(ROW_ID_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY, ${definitions.join(', ')})`,
-    );
-    await insertRows(client, { tableName, columns: options.columns }, options.rows);
-    await client.query(`ALTER TABLE ${table(tableName)} ADD PRIMARY KEY (${quoteIdent(ROW_ID_COLUMN)})`);
     const columns = options.columns.map((column) => ({
       ...column,
       original_name: column.name.toUpperCase(),
     }));
+    await createDatasetTable(client, tableName, columns);
+    await insertRows(client, { tableName, columns: options.columns }, options.rows);
+    await indexDatasetTable(client, tableName);
     const created = await client.query<{ id: string }>(
       `INSERT INTO data.datasets (name, owner_id, visibility, table_name, columns, row_count, version, source_format)
        VALUES ($1, $2, $3, $4, $5, (SELECT count(*) FROM ${table(tableName)}), 1, 'csv') RETURNING id`,

@@ -15,14 +15,17 @@ import { silentLogger, testDatabase, uniqueName } from '../../../../test/helpers
 import { createCatalog } from '../datasets/datasets.catalog.ts';
 import { createDatasetsRepository } from '../datasets/datasets.repository.ts';
 import {
-  ROW_ID_COLUMN,
-  SQL_TYPE,
   qualifiedTable,
   quoteIdent,
   type ColumnType,
   type Dataset,
 } from '../datasets/datasets.types.ts';
-import { newTableName } from '../datasets/dataset-tables.ts';
+import {
+  createDatasetTable,
+  inTransaction,
+  indexDatasetTable,
+  newTableName,
+} from '../datasets/dataset-tables.ts';
 import type { QueryAnswer } from './answers.ts';
 import type { QueryConfig } from './query.config.ts';
 import { queryRoutes } from './query.routes.ts';
@@ -55,19 +58,14 @@ export async function createTestDataset(pool: Pool, spec: TestDatasetSpec): Prom
   const tableName = newTableName();
   const table = qualifiedTable({ tableName });
   const columns = spec.columns.map((column) => ({ ...column, original_name: column.name }));
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const definitions = columns.map((column) => `${quoteIdent(column.name)} ${SQL_TYPE[column.type]}`);
-    await client.query(
-      `CREATE TABLE ${table} (${quoteIdent(ROW_ID_COLUMN)} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ${definitions.join(', ')})`,
-    );
-    await client.query(`GRANT SELECT ON ${table} TO datalab_reader`);
+  await inTransaction(pool, async (client) => {
+    await createDatasetTable(client, tableName, columns);
     const names = columns.map((column) => quoteIdent(column.name)).join(', ');
     for (const row of spec.rows ?? []) {
       const placeholders = row.map((_, i) => `$${i + 1}`).join(', ');
       await client.query(`INSERT INTO ${table} (${names}) VALUES (${placeholders})`, row);
     }
+    await indexDatasetTable(client, tableName);
     await client.query(
       `INSERT INTO data.datasets (name, owner_id, visibility, table_name, columns, row_count, source_format)
        VALUES ($1, $2, $3, $4, $5, $6, 'csv')`,
@@ -80,13 +78,7 @@ export async function createTestDataset(pool: Pool, spec: TestDatasetSpec): Prom
         spec.rows?.length ?? 0,
       ],
     );
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK');
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
   return (await createDatasetsRepository(pool).find(name))!;
 }
 
