@@ -8,6 +8,7 @@ import {
   connectDatabase,
   ConfigError,
 } from '@datalab/platform';
+import { runWorkerProcess } from '@datalab/compute-service';
 import pkg from '../package.json' with { type: 'json' };
 import { allServices, findService } from './services.ts';
 import { printBanner, startAll } from './up.ts';
@@ -18,6 +19,8 @@ Commands:
   up                  Run all five services in this process (embedded PostgreSQL when DATABASE_URL is unset).
   serve <service>     Run one service: ${allServices.map((s) => s.name).join(', ')}.
   migrate [service]   Apply pending database migrations (all services by default), then exit.
+  worker [--queues a,b] [--concurrency n]
+                      Run jobs from the shared queue (needs DATABASE_URL and REDIS_URL) until SIGTERM.
   help                Show this text.
 
 Configuration comes from environment variables; see the README.`;
@@ -66,6 +69,22 @@ async function migrateCommand(names: string[]): Promise<void> {
   }
 }
 
+/** `--queues` and `--concurrency` stand for WORKER_QUEUES and WORKER_CONCURRENCY, which validate them. */
+function workerEnv(args: string[]): NodeJS.ProcessEnv {
+  const flags: Record<string, string> = {
+    '--queues': 'WORKER_QUEUES',
+    '--concurrency': 'WORKER_CONCURRENCY',
+  };
+  const env = { ...process.env };
+  for (let i = 0; i < args.length; i++) {
+    const [flag = '', inline] = args[i]!.split(/=(.*)/s, 2);
+    const variable = flags[flag] ?? fail(`worker: unknown option "${args[i]}"\n\n${USAGE}`);
+    const value = inline ?? args[++i] ?? fail(`worker: ${flag} needs a value`);
+    env[variable] = value;
+  }
+  return env;
+}
+
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'up':
@@ -81,6 +100,9 @@ switch (command) {
     await runStandalone(definition, process.env);
     break;
   }
+  case 'worker':
+    await runWorkerProcess(workerEnv(rest));
+    break;
   case 'migrate':
     await migrateCommand(rest);
     process.exit(0);

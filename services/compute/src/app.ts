@@ -1,5 +1,48 @@
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
+import type { computeConfigSchema } from './config.ts';
+import { createWorkerMetrics, registerQueueGauges } from './engine/engine.metrics.ts';
+import { createDispatcher, startEngine, type RunningEngine } from './engine/engine.ts';
+import { builtInJobTypes, createJobTypeRegistry } from './job-types/registry.ts';
+import { createJobStreams } from './jobs/jobs.events.ts';
+import { createJobsRepository } from './jobs/jobs.repository.ts';
+import { jobsRoutes } from './jobs/jobs.routes.ts';
+import { createJobsService } from './jobs/jobs.service.ts';
 
-export async function buildApp(deps: ServiceDeps): Promise<App> {
-  return createServiceServer(deps);
+export type ComputeDeps = ServiceDeps<typeof computeConfigSchema>;
+
+/**
+ * The jobs API, and the engine behind it once the service listens (building
+ * the app does no I/O). Without Redis the service runs the jobs itself, in
+ * process; with Redis, `datalab worker` processes run them.
+ */
+export async function buildApp(deps: ComputeDeps): Promise<App> {
+  const app = await createServiceServer(deps);
+  const types = createJobTypeRegistry(builtInJobTypes);
+  const dispatcher = createDispatcher(deps);
+  const metrics = createWorkerMetrics(deps.metrics.registry);
+  registerQueueGauges(deps.metrics.registry, deps.db.pool);
+
+  const jobs = createJobsService({
+    repository: createJobsRepository(deps.db.pool),
+    dispatcher,
+    types,
+    events: deps.adapters.events,
+    logger: deps.logger,
+  });
+  const streams = createJobStreams(jobs, deps.adapters.events, { pollMs: 2000, keepAliveMs: 15_000 });
+  jobsRoutes(app, jobs, streams);
+
+  let engine: RunningEngine | undefined;
+  app.addHook('onListen', async () => {
+    const { adapters, common, config, logger } = deps;
+    const engineDeps = { pool: deps.db.pool, adapters, common, config, logger, types, metrics };
+    engine = await startEngine(engineDeps, dispatcher, dispatcher.kind === 'in-process');
+  });
+  app.addHook('preClose', async () => streams.closeAll());
+  app.addHook('onClose', async () => {
+    // Within the process's own shutdown budget, so jobs are handed back before it exits.
+    await engine?.close(Math.min(deps.config.workerShutdownGraceMs, deps.common.shutdownTimeoutMs / 2));
+    await dispatcher.close();
+  });
+  return app;
 }

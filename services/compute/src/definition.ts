@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
+import { computeConfigSchema } from './config.ts';
 
 export const computeService = defineService({
   name: 'compute-service',
@@ -11,6 +12,6 @@ export const computeService = defineService({
   portOffset: 3,
   schema: 'compute',
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-  configSchema: {},
+  configSchema: computeConfigSchema,
   buildApp,
 });

@@ -1,1 +1,2 @@
 export { computeService } from './definition.ts';
+export { runWorkerProcess } from './worker/worker-process.ts';

@@ -1,0 +1,69 @@
+import { f, type Field } from '@datalab/platform';
+
+const QUEUE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** Comma-separated queue names; empty means every queue. */
+function queueList(env: string, doc: string): Field<readonly string[]> {
+  return {
+    env,
+    doc,
+    default: [],
+    defaultText: '(empty)',
+    parse: (raw) => {
+      const names = raw
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+      for (const name of names)
+        if (!QUEUE_NAME.test(name)) throw new Error('must be comma-separated queue names (a-z, 0-9, -)');
+      return names;
+    },
+  };
+}
+
+export const computeConfigSchema = {
+  workerConcurrency: f.integer(
+    'WORKER_CONCURRENCY',
+    'Jobs one worker runs at once, per queue (`datalab worker --concurrency`, and the in-process worker of embedded mode).',
+    4,
+    1,
+    1000,
+  ),
+  workerQueues: queueList(
+    'WORKER_QUEUES',
+    'Queues a worker takes jobs from, comma-separated (`datalab worker --queues`). Empty: every queue.',
+  ),
+  jobLeaseMs: f.integer(
+    'JOB_LEASE_MS',
+    'A running job’s lease: its worker renews it every third of this; a job whose lease ran out is requeued.',
+    30_000,
+    1000,
+    3_600_000,
+  ),
+  reconcileIntervalMs: f.integer(
+    'RECONCILE_INTERVAL_MS',
+    'How often the reconciler requeues jobs of dead workers and re-dispatches queued jobs the queue lost.',
+    5000,
+    100,
+    600_000,
+  ),
+  workerShutdownGraceMs: f.integer(
+    'WORKER_SHUTDOWN_GRACE_MS',
+    'On SIGTERM, how long a worker lets its running jobs finish before handing them back to the queue.',
+    25_000,
+    0,
+    3_600_000,
+  ),
+  workerMetricsPort: f.optionalPort(
+    'WORKER_METRICS_PORT',
+    'Port where `datalab worker` serves /metrics and /health/live. Unset: none.',
+    '(unset)',
+  ),
+  jobRetryBackoffMs: f.integer(
+    'JOB_RETRY_BACKOFF_MS',
+    'Wait before the first retry of a failed job; each further retry waits twice as long.',
+    2000,
+    0,
+    3_600_000,
+  ),
+};

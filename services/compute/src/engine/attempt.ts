@@ -1,0 +1,161 @@
+import type { Events, Logger } from '@datalab/platform';
+import { PermanentJobError, type JobContext, type LogLevel } from '../job-types/job-type.ts';
+import type { JobTypeRegistry } from '../job-types/registry.ts';
+import type { Processed } from './dispatcher.ts';
+import type { AttemptOutcome, WorkerMetrics } from './engine.metrics.ts';
+import type { ClaimedJob, EngineRepository, FailedState } from './engine.repository.ts';
+import { Interruption, untilAborted } from './interruption.ts';
+import { announceChange } from './job-events.ts';
+import { createProgressReporter } from './progress-reporter.ts';
+
+const DONE: Processed = { kind: 'done' };
+const MAX_BACKOFF_MS = 3_600_000;
+
+export interface AttemptDeps {
+  repository: EngineRepository;
+  types: JobTypeRegistry;
+  events: Events;
+  logger: Logger;
+  metrics: WorkerMetrics;
+  workerId: string;
+  leaseMs: number;
+  retryBackoffMs: number;
+  /** Progress writes per job at most this often. */
+  progressIntervalMs: number;
+}
+
+/** Runs deliveries: claim, run the handler under its signal, write the outcome. */
+export function createAttemptRunner(deps: AttemptDeps) {
+  const { repository, workerId } = deps;
+  /** The attempts running here, so a cancel, a lost lease or a shutdown can abort them. */
+  const running = new Map<string, AbortController>();
+  /** Set by `interruptAll`: an attempt claimed afterwards is interrupted at once too. */
+  let closing: Interruption | undefined;
+
+  /** After a delivery this worker could not (or no longer) run: deliver again if the job waits for a later time. */
+  async function laterIfQueued(id: string): Promise<Processed> {
+    const queued = await repository.findQueued(id);
+    return queued ? { kind: 'later', at: queued.run_after } : DONE;
+  }
+
+  function contextFor(job: ClaimedJob, signal: AbortSignal, report: JobContext<unknown>['progress']) {
+    const log = async (level: LogLevel, message: string): Promise<void> => {
+      await repository.log(job.id, level, message).catch((error: unknown) => {
+        deps.logger.warn({ err: error, job_id: job.id }, 'could not write a job log line');
+      });
+    };
+    return {
+      jobId: job.id,
+      params: job.params,
+      owner: job.owner,
+      attempt: job.attempts,
+      signal,
+      progress: report,
+      log,
+    };
+  }
+
+  async function fail(
+    job: ClaimedJob,
+    reason: unknown,
+  ): Promise<{ processed: Processed; outcome: AttemptOutcome }> {
+    const timedOut = reason instanceof Interruption && reason.reason === 'timeout';
+    const message = reason instanceof Error ? reason.message : String(reason);
+    const state: FailedState =
+      reason instanceof PermanentJobError ? 'failed' : job.attempts >= job.max_attempts ? 'dead' : 'queued';
+    const retryInMs = Math.min(MAX_BACKOFF_MS, deps.retryBackoffMs * 2 ** (job.attempts - 1));
+    const next =
+      state === 'queued'
+        ? `retrying in ${(retryInMs / 1000).toFixed(1)} s`
+        : state === 'dead'
+          ? `no attempts left (${job.max_attempts})`
+          : 'not retried: retrying cannot fix it';
+    const error = { message, kind: timedOut ? 'timeout' : 'error', attempt: job.attempts };
+    const pointer = await repository.fail(job.id, workerId, state, error, retryInMs);
+    const outcome = timedOut ? 'timed_out' : 'failed';
+    // Cancelled or requeued meanwhile: this failure is not the job's any more.
+    if (!pointer) return { processed: await laterIfQueued(job.id), outcome };
+    await repository.log(job.id, 'error', `attempt ${job.attempts} failed: ${message}; ${next}`);
+    announceChange(deps.events, deps.logger, job.id);
+    return { processed: state === 'queued' ? { kind: 'later', at: pointer.run_after } : DONE, outcome };
+  }
+
+  async function settle(
+    job: ClaimedJob,
+    work: Promise<unknown>,
+    signal: AbortSignal,
+  ): Promise<{ processed: Processed; outcome: AttemptOutcome }> {
+    try {
+      const result = await untilAborted(work, signal);
+      if (await repository.succeed(job.id, workerId, result)) {
+        announceChange(deps.events, deps.logger, job.id);
+        return { processed: DONE, outcome: 'succeeded' };
+      }
+      // Cancelled or requeued meanwhile: this result is not the job's.
+      return { processed: await laterIfQueued(job.id), outcome: 'lost' };
+    } catch (thrown) {
+      const reason: unknown = signal.aborted ? signal.reason : thrown;
+      if (!(reason instanceof Interruption) || reason.reason === 'timeout') return fail(job, reason);
+      if (reason.reason === 'shutdown') {
+        const back = await repository.handBack(job.id, workerId);
+        if (back) {
+          await repository.log(job.id, 'warn', `handed back: worker ${workerId} is shutting down`);
+          announceChange(deps.events, deps.logger, job.id);
+        }
+        return { processed: back ? { kind: 'later', at: back.run_after } : DONE, outcome: 'handed_back' };
+      }
+      return { processed: await laterIfQueued(job.id), outcome: reason.reason };
+    }
+  }
+
+  async function run(job: ClaimedJob): Promise<Processed> {
+    const started = performance.now();
+    const controller = new AbortController();
+    running.set(job.id, controller);
+    if (closing) controller.abort(closing);
+    deps.metrics.attempts.inc({ type: job.type });
+    announceChange(deps.events, deps.logger, job.id);
+    const progress = createProgressReporter(async (percent, message) => {
+      try {
+        if (await repository.saveProgress(job.id, workerId, percent, message))
+          announceChange(deps.events, deps.logger, job.id);
+      } catch (error) {
+        deps.logger.warn({ err: error, job_id: job.id }, 'could not save job progress');
+      }
+    }, deps.progressIntervalMs);
+    const timer = setTimeout(
+      () => controller.abort(new Interruption('timeout', `timed out after ${job.timeout_ms} ms`)),
+      job.timeout_ms,
+    );
+    try {
+      const type = deps.types.get(job.type);
+      const work = type
+        ? Promise.resolve().then(() => type.handler(contextFor(job, controller.signal, progress.report)))
+        : Promise.reject(new PermanentJobError(`no worker here knows the job type "${job.type}"`));
+      const { processed, outcome } = await settle(job, work, controller.signal);
+      deps.metrics.duration.observe({ type: job.type, outcome }, (performance.now() - started) / 1000);
+      return processed;
+    } finally {
+      clearTimeout(timer);
+      progress.stop();
+      running.delete(job.id);
+    }
+  }
+
+  return {
+    running,
+    /** One delivery of job `id`. Throws only when PostgreSQL cannot be reached. */
+    process: async (id: string): Promise<Processed> => {
+      const job = await repository.claim(id, workerId, deps.leaseMs);
+      return job ? run(job) : laterIfQueued(id);
+    },
+    /** Aborts the attempt of `id` if it runs here. */
+    interrupt: (id: string, interruption: Interruption): void => running.get(id)?.abort(interruption),
+    interruptAll: (interruption: Interruption): void => {
+      closing = interruption;
+      for (const controller of running.values()) controller.abort(interruption);
+    },
+  };
+}
+
+export type AttemptRunner = ReturnType<typeof createAttemptRunner>;

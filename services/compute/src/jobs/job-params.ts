@@ -1,0 +1,23 @@
+import { Value } from 'typebox/value';
+import type { ProblemFieldError } from '@datalab/contracts';
+import { AppError } from '@datalab/platform';
+import type { JobType } from '../job-types/job-type.ts';
+
+/** TypeBox says "schema is false" for a key the schema does not allow; a person needs more. */
+function messageOf(error: { keyword: string; message: string }): string {
+  return error.keyword === 'boolean' ? 'is not a parameter of this job type' : error.message;
+}
+
+/** The params if they fit the type's schema; otherwise 400 naming each field at fault under `/body/params`. */
+export function checkParams(type: JobType, params: Record<string, unknown>): Record<string, unknown> {
+  const errors: ProblemFieldError[] = [...Value.Errors(type.params, params)]
+    // The parent's "must not have additional properties" repeats what the key's own error says.
+    .filter((error) => error.keyword !== 'additionalProperties')
+    .map((error) => ({ field: `/body/params${error.instancePath}`, message: messageOf(error) }));
+  if (errors.length === 0) return params;
+  throw new AppError(
+    'invalid',
+    `Params do not fit job type "${type.type}": ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+    { errors },
+  );
+}

@@ -1,0 +1,144 @@
+import type { Pool, Principal } from '@datalab/platform';
+import type { LogLevel } from '../job-types/job-type.ts';
+import type { JobState } from './jobs.schemas.ts';
+
+export interface JobRow {
+  id: string;
+  type: string;
+  queue: string;
+  owner_id: string;
+  state: JobState;
+  priority: number;
+  progress: number;
+  progress_message: string | null;
+  attempts: number;
+  max_attempts: number;
+  params: Record<string, unknown>;
+  result: unknown;
+  error: { message: string; kind: string; attempt: number } | null;
+  worker_id: string | null;
+  run_after: Date;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export interface NewJob {
+  owner: Principal;
+  type: string;
+  queue: string;
+  params: Record<string, unknown>;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+/** Which jobs a list covers; unset members do not narrow it. */
+export interface JobFilter {
+  ownerId?: string | undefined;
+  state?: JobState | undefined;
+  type?: string | undefined;
+}
+
+export interface LogRow {
+  at: Date;
+  level: LogLevel;
+  message: string;
+}
+
+const COLUMNS = `id, type, queue, owner_id, state, priority, progress, progress_message, attempts, max_attempts,
+  params, result, error, worker_id, run_after, created_at, started_at, finished_at, updated_at`;
+const FILTER = `($1::uuid IS NULL OR owner_id = $1) AND ($2::text IS NULL OR state = $2)
+  AND ($3::text IS NULL OR type = $3)`;
+
+export function createJobsRepository(pool: Pool) {
+  return {
+    async insert(job: NewJob): Promise<JobRow> {
+      const result = await pool.query<JobRow>(
+        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms)
+         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7, $8) RETURNING ${COLUMNS}`,
+        [
+          job.owner.userId,
+          JSON.stringify(job.owner),
+          job.type,
+          job.queue,
+          JSON.stringify(job.params),
+          job.priority,
+          job.maxAttempts,
+          job.timeoutMs,
+        ],
+      );
+      return result.rows[0]!;
+    },
+
+    async findById(id: string): Promise<JobRow | undefined> {
+      const result = await pool.query<JobRow>(`SELECT ${COLUMNS} FROM compute.jobs WHERE id = $1`, [id]);
+      return result.rows[0];
+    },
+
+    async list(filter: JobFilter, limit: number, offset: number): Promise<{ rows: JobRow[]; total: number }> {
+      const params = [filter.ownerId ?? null, filter.state ?? null, filter.type ?? null];
+      const [rows, count] = await Promise.all([
+        pool.query<JobRow>(
+          `SELECT ${COLUMNS} FROM compute.jobs WHERE ${FILTER}
+           ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
+          [...params, limit, offset],
+        ),
+        pool.query<{ n: string }>(`SELECT count(*) AS n FROM compute.jobs WHERE ${FILTER}`, params),
+      ]);
+      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    },
+
+    async logs(id: string, limit: number, offset: number): Promise<LogRow[]> {
+      const result = await pool.query<LogRow>(
+        'SELECT at, level, message FROM compute.job_logs WHERE job_id = $1 ORDER BY id LIMIT $2 OFFSET $3',
+        [id, limit, offset],
+      );
+      return result.rows;
+    },
+
+    async log(id: string, level: LogLevel, message: string): Promise<void> {
+      await pool.query('INSERT INTO compute.job_logs (job_id, level, message) VALUES ($1, $2, $3)', [
+        id,
+        level,
+        message,
+      ]);
+    },
+
+    /** Cancels a queued or running job; `was` tells which it was. Undefined when it was neither. */
+    async cancel(id: string): Promise<(JobRow & { was: JobState }) | undefined> {
+      const result = await pool.query<JobRow & { was: JobState }>(
+        `UPDATE compute.jobs j SET state = 'cancelled', lease_until = NULL, finished_at = now(), updated_at = now()
+         FROM (SELECT id, state AS was FROM compute.jobs WHERE id = $1 FOR UPDATE) old
+         WHERE j.id = old.id AND old.was IN ('queued', 'running')
+         RETURNING ${COLUMNS.replace(/(\w+)/g, 'j.$1')}, old.was`,
+        [id],
+      );
+      return result.rows[0];
+    },
+
+    /**
+     * A failed, dead or cancelled job is queued again with `extraAttempts` more
+     * attempts; `attempts` keeps counting, so the history stays true.
+     */
+    async retry(id: string, extraAttempts: number): Promise<JobRow | undefined> {
+      const result = await pool.query<JobRow>(
+        `UPDATE compute.jobs SET state = 'queued', max_attempts = attempts + $2, run_after = now(), progress = 0,
+           progress_message = NULL, result = NULL, error = NULL, worker_id = NULL, lease_until = NULL,
+           started_at = NULL, finished_at = NULL, updated_at = now()
+         WHERE id = $1 AND state IN ('failed', 'dead', 'cancelled') RETURNING ${COLUMNS}`,
+        [id, extraAttempts],
+      );
+      return result.rows[0];
+    },
+
+    /** Deletes a job that is not running (its logs go with it); false when it runs or is gone. */
+    async delete(id: string): Promise<boolean> {
+      const result = await pool.query("DELETE FROM compute.jobs WHERE id = $1 AND state <> 'running'", [id]);
+      return (result.rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export type JobsRepository = ReturnType<typeof createJobsRepository>;

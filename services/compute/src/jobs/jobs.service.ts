@@ -1,0 +1,184 @@
+import {
+  AppError,
+  assertCanCreate,
+  assertCanManage,
+  assertCanRead,
+  type Events,
+  type Logger,
+  type OwnedResource,
+  type Principal,
+} from '@datalab/platform';
+import type { Dispatcher } from '../engine/dispatcher.ts';
+import { announceChange, CANCEL_CHANNEL, type CancelMessage } from '../engine/job-events.ts';
+import type { JobTypeRegistry } from '../job-types/registry.ts';
+import { checkParams } from './job-params.ts';
+import type { JobRow, JobsRepository } from './jobs.repository.ts';
+import type {
+  CreateJobBody,
+  Job,
+  JobList,
+  JobLogs,
+  JobTypeList,
+  ListJobsQuery,
+  LogsQuery,
+} from './jobs.schemas.ts';
+
+const WHAT = 'job';
+const DEFAULT_PRIORITY = 50;
+
+export interface JobsServiceDeps {
+  repository: JobsRepository;
+  dispatcher: Dispatcher;
+  types: JobTypeRegistry;
+  events: Events;
+  logger: Logger;
+}
+
+const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
+
+export function toJob(row: JobRow): Job {
+  return {
+    ...row,
+    result: row.result ?? null,
+    run_after: row.run_after.toISOString(),
+    created_at: row.created_at.toISOString(),
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** Jobs are private to their owner (admins see all). */
+function ownership(row: JobRow | undefined): OwnedResource | undefined {
+  return row && { ownerId: row.owner_id, visibility: 'private' };
+}
+
+export function createJobsService(deps: JobsServiceDeps) {
+  const { repository } = deps;
+
+  async function readable(principal: Principal, id: string): Promise<JobRow> {
+    const row = await repository.findById(id);
+    assertCanRead(principal, ownership(row), WHAT);
+    return row!;
+  }
+
+  async function manageable(principal: Principal, id: string): Promise<JobRow> {
+    const row = await repository.findById(id);
+    assertCanManage(principal, ownership(row), WHAT);
+    return row!;
+  }
+
+  /** PostgreSQL holds the job already: if the queue cannot take it now, the reconciler dispatches it later. */
+  async function dispatch(row: JobRow): Promise<void> {
+    try {
+      await deps.dispatcher.dispatch([
+        { id: row.id, queue: row.queue, priority: row.priority, runAfter: row.run_after },
+      ]);
+    } catch (error) {
+      deps.logger.warn({ err: error, job_id: row.id }, 'could not dispatch a job now; the reconciler will');
+    }
+  }
+
+  const conflict = (row: JobRow, allowed: string): AppError =>
+    new AppError('conflict', `The job is ${row.state}: only ${allowed} jobs can be changed this way`);
+
+  return {
+    types(): JobTypeList {
+      return {
+        types: deps.types.names().map((name) => {
+          const type = deps.types.get(name)!;
+          return {
+            type: name,
+            queue: type.queue,
+            timeout_ms: type.timeoutMs,
+            max_attempts: type.maxAttempts,
+            params: type.params,
+          };
+        }),
+      };
+    },
+
+    async submit(principal: Principal, body: CreateJobBody): Promise<Job> {
+      assertCanCreate(principal, WHAT);
+      const type = deps.types.get(body.type);
+      if (!type) {
+        const known = deps.types.names().join(', ');
+        throw new AppError('invalid', `Unknown job type "${body.type}" (known: ${known})`, {
+          errors: [{ field: '/body/type', message: `must be one of: ${known}` }],
+        });
+      }
+      const row = await repository.insert({
+        owner: principal,
+        type: type.type,
+        queue: type.queue,
+        params: checkParams(type, body.params ?? {}),
+        priority: body.priority ?? DEFAULT_PRIORITY,
+        maxAttempts: type.maxAttempts,
+        timeoutMs: type.timeoutMs,
+      });
+      await dispatch(row);
+      return toJob(row);
+    },
+
+    async list(principal: Principal, query: ListJobsQuery): Promise<JobList> {
+      const mine = query.owner === 'me' || principal.role !== 'admin';
+      const { rows, total } = await repository.list(
+        { ownerId: mine ? principal.userId : undefined, state: query.state, type: query.type },
+        query.limit,
+        query.offset,
+      );
+      return { jobs: rows.map(toJob), total };
+    },
+
+    async get(principal: Principal, id: string): Promise<Job> {
+      return toJob(await readable(principal, id));
+    },
+
+    async logs(principal: Principal, id: string, query: LogsQuery): Promise<JobLogs> {
+      await readable(principal, id);
+      const rows = await repository.logs(id, query.limit, query.offset);
+      return { logs: rows.map((row) => ({ ...row, at: row.at.toISOString() })) };
+    },
+
+    /** A queued job never starts; a running one is told to abort (its late result is ignored). */
+    async cancel(principal: Principal, id: string): Promise<Job> {
+      const before = await manageable(principal, id);
+      const row = await repository.cancel(id);
+      if (!row) throw conflict(before, 'queued or running');
+      await repository.log(id, 'info', `cancelled by ${principal.email}`);
+      if (row.was === 'running') {
+        const message: CancelMessage = { id };
+        await deps.events.publish(CANCEL_CHANNEL, message).catch((error: unknown) => {
+          // The worker also finds out when it next renews the lease.
+          deps.logger.warn({ err: error, job_id: id }, 'could not publish a cancel');
+        });
+      }
+      announceChange(deps.events, deps.logger, id);
+      return toJob(row);
+    },
+
+    /** Runs it again with a fresh budget of attempts (the type's), counting on from the last. */
+    async retry(principal: Principal, id: string): Promise<Job> {
+      const before = await manageable(principal, id);
+      const budget = deps.types.get(before.type)?.maxAttempts ?? before.max_attempts;
+      const row = await repository.retry(id, budget);
+      if (!row) throw conflict(before, 'failed, dead or cancelled');
+      await repository.log(id, 'info', `retried by ${principal.email}`);
+      await dispatch(row);
+      announceChange(deps.events, deps.logger, id);
+      return toJob(row);
+    },
+
+    async delete(principal: Principal, id: string): Promise<void> {
+      await manageable(principal, id);
+      if (!(await repository.delete(id))) {
+        // Not deleted: it runs (refused), or it was deleted meanwhile (done either way).
+        const now = await repository.findById(id);
+        if (now) throw conflict(now, 'queued or finished');
+      }
+      announceChange(deps.events, deps.logger, id);
+    },
+  };
+}
+
+export type JobsService = ReturnType<typeof createJobsService>;
