@@ -24,7 +24,7 @@ export async function buildApp(deps: DataDeps): Promise<App> {
 
   if (deps.db.queryPool === deps.db.readPool) {
     deps.logger.warn(
-      'QUERY_DATABASE_URL is not set: user SQL runs on this service\'s own login behind SET ROLE datalab_reader; give it a login of its own (see docs/decisions.md)',
+      "QUERY_DATABASE_URL is not set: user SQL runs on this service's own login behind SET ROLE datalab_reader; give it a login of its own (see docs/decisions.md)",
     );
   }
   const repository = createDatasetsRepository(deps.db.pool);

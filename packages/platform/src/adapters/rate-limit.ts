@@ -42,11 +42,14 @@ if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1])
 return {count, ttl}
 `;
 
-type RateLimitRedis = Redis & { datalabRateLimitHit: (key: string, windowMs: number) => Promise<[number, number]> };
+type RateLimitRedis = Redis & {
+  datalabRateLimitHit: (key: string, windowMs: number) => Promise<[number, number]>;
+};
 
 export function createRedisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
   // A defined command is sent as EVALSHA (the script's hash), not the whole script on every call.
-  if (!('datalabRateLimitHit' in redis)) redis.defineCommand('datalabRateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+  if (!('datalabRateLimitHit' in redis))
+    redis.defineCommand('datalabRateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
   const client = redis as RateLimitRedis;
   return {
     hit: async (key, windowMs) => {

@@ -14,12 +14,7 @@ import {
 import { silentLogger, testDatabase, uniqueName } from '../../../../test/helpers.ts';
 import { createCatalog } from '../datasets/datasets.catalog.ts';
 import { createDatasetsRepository } from '../datasets/datasets.repository.ts';
-import {
-  qualifiedTable,
-  quoteIdent,
-  type ColumnType,
-  type Dataset,
-} from '../datasets/datasets.types.ts';
+import { qualifiedTable, quoteIdent, type ColumnType, type Dataset } from '../datasets/datasets.types.ts';
 import {
   createDatasetTable,
   inTransaction,
