@@ -10,7 +10,7 @@ import type { QueryConfig } from './query.config.ts';
 import { translateQueryError, type Locate } from './query-errors.ts';
 import { createQueryMetrics, type QueryKind } from './query.metrics.ts';
 import type { QueryBody, QueryFormat, StructuredQuery } from './query.schemas.ts';
-import { guardSql } from './sql-guard.ts';
+import { memoizedGuard } from './sql-guard.ts';
 import { sqlError } from './sql-position.ts';
 import { assertReadsOnly, rewriteReferences } from './sql-rewrite.ts';
 import { compileStructured } from './structured.ts';
@@ -53,8 +53,10 @@ export function createQueryService(deps: QueryServiceDeps) {
     metrics,
   );
 
+  const guard = memoizedGuard();
+
   async function prepareSql(principal: Principal, sql: string): Promise<Prepared> {
-    const guarded = await guardSql(sql);
+    const guarded = await guard(sql);
     const datasets = [...(await deps.catalog.readableByNames(principal, guarded.datasetNames)).values()];
     const build = async (): Promise<Runnable> => {
       const tables = new Map(datasets.map((dataset) => [dataset.name, qualifiedTable(dataset)]));

@@ -242,3 +242,20 @@ export async function guardSql(sql: string): Promise<GuardedSql> {
     normalized: JSON.stringify(tree, (key, value: unknown) => (POSITION_KEYS.has(key) ? undefined : value)),
   };
 }
+
+/**
+ * guardSql, remembered by SQL text: the same dashboards send the same SQL
+ * again and again, and parsing and walking it is a good part of a cached
+ * answer's cost. Only accepted SQL is kept; the memory is bounded.
+ */
+export function memoizedGuard(maxEntries = 1000): (sql: string) => Promise<GuardedSql> {
+  const known = new Map<string, GuardedSql>();
+  return async (sql) => {
+    const hit = known.get(sql);
+    if (hit) return hit;
+    const guarded = await guardSql(sql);
+    if (known.size >= maxEntries) known.clear();
+    known.set(sql, guarded);
+    return guarded;
+  };
+}
