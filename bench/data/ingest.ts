@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { perRequest, snapshot, untilQuiet } from '../lib/cpu.ts';
 import { COLUMNS } from './csv.ts';
-import { withClient, type Stack } from './stack.ts';
+import { withClient } from '../lib/database.ts';
+import type { Stack } from './stack.ts';
 
 const run = promisify(execFile);
 

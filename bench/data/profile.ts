@@ -3,13 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { untilQuiet } from '../lib/cpu.ts';
 import { profileIn, summarizeFile, type Category, type Share, type Window } from '../lib/cpuprofile.ts';
-import type { Measured } from '../lib/measure.ts';
+import { measure, type Measured } from '../lib/measure.ts';
 import { codeVersion, latencyTable, machine, writeResults } from '../lib/report.ts';
 import { ingestApi, type IngestRun } from './ingest.ts';
 import { groupBySql, startCached, timeApi, type Timings } from './query.ts';
 import type { Load } from './report.ts';
 import type { Stack } from './stack.ts';
-import { measurePost } from './wrk-post.ts';
 
 /** What the data-service does, recognized by the code on the stack (the frame nearest the leaf that matches). */
 const CATEGORIES: Category[] = [
@@ -109,7 +108,7 @@ export async function profileData(
   await untilQuiet();
   mark('cachedStart');
   const pids = { gateway: stack.processes.gateway.child.pid, data: stack.processes.data.child.pid };
-  const cached: Measured = await measurePost(url, body, { ...load, headers: stack.auth }, pids);
+  const cached: Measured = await measure(url, { ...load, headers: stack.auth, jsonBody: body }, pids);
   mark('cachedEnd');
   await stack.stopData();
   mark('cachedExited');

@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { untilQuiet } from '../lib/cpu.ts';
-import { withClient, type Stack } from './stack.ts';
+import { withClient } from '../lib/database.ts';
+import type { Stack } from './stack.ts';
 
 const run = promisify(execFile);
 

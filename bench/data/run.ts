@@ -7,14 +7,15 @@ import type { BenchContext } from '../lib/bench.ts';
 import { busyCores, untilQuiet } from '../lib/cpu.ts';
 import { createCleanup, type Cleanup } from '../lib/processes.ts';
 import { codeVersion, machine, writeResults } from '../lib/report.ts';
+import { measure } from '../lib/measure.ts';
 import { wrkVersion } from '../lib/wrk.ts';
 import { COLUMNS, writeCsv } from './csv.ts';
 import { copyCommand, ingestApi, ingestPsql, type IngestRun } from './ingest.ts';
 import { profileData } from './profile.ts';
 import { compareQuery, groupBySql, startCached } from './query.ts';
 import { markdownReport, TARGETS, verdict, type Outcome } from './report.ts';
-import { startStack, withClient, type Stack } from './stack.ts';
-import { measurePost } from './wrk-post.ts';
+import { withClient } from '../lib/database.ts';
+import { startStack, type Stack } from './stack.ts';
 
 export const description =
   'Ingest a 1M-row CSV through the API vs psql \\copy; a group-by through the API vs psql; that query cached.';
@@ -118,10 +119,9 @@ async function compare(
   const cachedBusyBefore = await untilQuiet();
   const pids = { gateway: stack.processes.gateway.child.pid, data: stack.processes.data.child.pid };
   const body = JSON.stringify({ sql });
-  const cached = await measurePost(
+  const cached = await measure(
     `${stack.gatewayUrl}/api/v1/data/query`,
-    body,
-    { ...load, headers: stack.auth },
+    { ...load, headers: stack.auth, jsonBody: body },
     pids,
   );
   console.log(
@@ -142,7 +142,7 @@ async function compare(
       bench: command,
       upload: `curl -H 'authorization: Bearer $TOKEN' -H 'expect:' -F name=events_1 -F 'file=@events.csv;type=text/csv' $GATEWAY/api/v1/data/datasets`,
       copy: `psql -c "${copyCommand('peer_1', 'events.csv')}"`,
-      wrk: `wrk -t${load.threads} -c${load.connections} -d${load.durationS}s --latency -s bench/data/post.lua -H 'authorization: Bearer $TOKEN' $GATEWAY/api/v1/data/query -- '{"sql": "…"}'`,
+      wrk: `wrk -t${load.threads} -c${load.connections} -d${load.durationS}s --latency -s bench/lib/percentiles.lua -H 'authorization: Bearer $TOKEN' $GATEWAY/api/v1/data/query -- '{"sql": "…"}'`,
     },
   };
   const json = { bench: 'data', ...outcome, ...verdict(outcome), targets: TARGETS };

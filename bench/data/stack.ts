@@ -1,8 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { connectDatabase, createLogger } from '@datalab/platform';
-import { hashPassword } from '../../services/gateway/src/auth/passwords.ts';
-import { createUsersRepository } from '../../services/gateway/src/users/users.repository.ts';
+import { createBenchUser, createDatabase, withClient, withDatabase } from '../lib/database.ts';
 import {
   freePort,
   serve,
@@ -45,36 +42,6 @@ const RATE_LIMITS = {
   RATE_LIMIT_WINDOW_MS: '3600000',
 };
 
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-function withDatabase(serverUrl: string, name: string, user?: string): string {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  if (user) {
-    url.username = user;
-    url.password = '';
-  }
-  return url.toString();
-}
-
-/** A new, empty database for this run, dropped by the cleanup. */
-async function createDatabase(serverUrl: string, cleanup: Cleanup): Promise<string> {
-  const name = `datalab_bench_data_${Date.now()}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  cleanup.add(() =>
-    withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
-  );
-  return name;
-}
-
 /** The restricted login user SQL runs as, made as an operator would (see test/global-setup.ts). */
 async function queryLogin(databaseUrl: string): Promise<void> {
   await withClient(databaseUrl, async (client) => {
@@ -83,25 +50,6 @@ async function queryLogin(databaseUrl: string): Promise<void> {
     );
     await client.query('GRANT datalab_reader TO datalab_query');
   });
-}
-
-async function createUser(databaseUrl: string): Promise<{ email: string; password: string }> {
-  const db = await connectDatabase({
-    url: databaseUrl,
-    poolSize: 1,
-    connectTimeoutMs: 5000,
-    applicationName: 'datalab-bench',
-    logger: createLogger({ level: 'silent' }),
-  });
-  try {
-    const email = 'bench@example.test';
-    const password = randomBytes(18).toString('base64url');
-    const row = await createUsersRepository(db.pool).insert(email, await hashPassword(password), 'editor');
-    if (!row) throw new Error(`${email} exists already in a new database`);
-    return { email, password };
-  } finally {
-    await db.close();
-  }
 }
 
 /** `datalab migrate data-service`, as an operator would run it before the first start. */
@@ -119,7 +67,7 @@ async function login(gatewayUrl: string, user: { email: string; password: string
   const response = await fetch(`${gatewayUrl}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(user),
+    body: JSON.stringify({ email: user.email, password: user.password }),
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`login: ${response.status} ${text}`);
@@ -131,7 +79,7 @@ async function login(gatewayUrl: string, user: { email: string; password: string
  * PostgreSQL (with the restricted query login) and Redis, one bench user and its access token.
  */
 export async function startStack(options: StackOptions, cleanup: Cleanup): Promise<Stack> {
-  const name = await createDatabase(options.postgresUrl, cleanup);
+  const name = await createDatabase(options.postgresUrl, 'datalab_bench_data', cleanup);
   const databaseUrl = withDatabase(options.postgresUrl, name);
   const [dataPort, gatewayPort] = [await freePort(), await freePort()];
   const common = {
@@ -176,7 +124,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   cleanup.add(() => stop(processes.gateway));
   await waitForStatus(`${gatewayUrl}/health/ready`, 200, processes.gateway, 60_000);
 
-  const accessToken = await login(gatewayUrl, await createUser(databaseUrl));
+  const accessToken = await login(gatewayUrl, await createBenchUser(databaseUrl));
   return {
     databaseUrl,
     gatewayUrl,

@@ -1,16 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import {
-  connectDatabase,
   connectRedis,
   createLogger,
   readSigningKeyFile,
   signInternalToken,
   type Principal,
 } from '@datalab/platform';
-import { hashPassword } from '../../services/gateway/src/auth/passwords.ts';
-import { createUsersRepository } from '../../services/gateway/src/users/users.repository.ts';
+import { createBenchUser, createDatabase, withDatabase } from '../lib/database.ts';
 import { freePort, serve, stop, waitForStatus, type Cleanup, type Spawned } from '../lib/processes.ts';
 
 export interface StackOptions {
@@ -37,28 +34,6 @@ export interface Stack {
   internalToken: () => Promise<string>;
 }
 
-async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A new, empty database for this run, dropped by the cleanup. */
-async function createDatabase(serverUrl: string, cleanup: Cleanup): Promise<string> {
-  const name = `datalab_bench_${Date.now()}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  cleanup.add(() =>
-    withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
-  );
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
 /** Deletes the run's Redis keys (rate-limit counters, registry), which would otherwise linger up to an hour. */
 async function forgetRedisKeys(url: string, prefix: string): Promise<void> {
   const redis = await connectRedis({
@@ -77,25 +52,6 @@ async function forgetRedisKeys(url: string, prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     await redis.close();
-  }
-}
-
-async function createUser(databaseUrl: string): Promise<{ id: string; email: string; password: string }> {
-  const db = await connectDatabase({
-    url: databaseUrl,
-    poolSize: 1,
-    connectTimeoutMs: 5000,
-    applicationName: 'datalab-bench',
-    logger: createLogger({ level: 'silent' }),
-  });
-  try {
-    const email = 'bench@example.test';
-    const password = randomBytes(18).toString('base64url');
-    const row = await createUsersRepository(db.pool).insert(email, await hashPassword(password), 'editor');
-    if (!row) throw new Error(`${email} exists already in a new database`);
-    return { id: row.id, email, password };
-  } finally {
-    await db.close();
   }
 }
 
@@ -137,7 +93,10 @@ const CHART = {
  * who owns one chart, and that user's access token.
  */
 export async function startStack(options: StackOptions, cleanup: Cleanup): Promise<Stack> {
-  const databaseUrl = await createDatabase(options.postgresUrl, cleanup);
+  const databaseUrl = withDatabase(
+    options.postgresUrl,
+    await createDatabase(options.postgresUrl, 'datalab_bench', cleanup),
+  );
   const redisPrefix = `bench:gateway:${randomBytes(6).toString('hex')}:`;
   cleanup.add(() => forgetRedisKeys(options.redisUrl, redisPrefix));
   const [vizPort, gatewayPort] = [await freePort(), await freePort()];
@@ -170,7 +129,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   cleanup.add(() => stop(gateway));
   await waitForStatus(`${gatewayUrl}/health/ready`, 200, gateway, 60_000);
 
-  const user = await createUser(databaseUrl);
+  const user = await createBenchUser(databaseUrl);
   const login = await postJson(`${gatewayUrl}/api/v1/auth/login`, {
     email: user.email,
     password: user.password,

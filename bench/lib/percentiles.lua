@@ -1,5 +1,14 @@
 -- Prints one parseable line after the run: wrk's own report has no p95.
 -- Latencies are in microseconds, duration too.
+-- With a JSON body after the URL (wrk <options> <url> -- '<json>'), every request POSTs it.
+init = function(args)
+  if args[1] then
+    wrk.method = "POST"
+    wrk.headers["Content-Type"] = "application/json"
+    wrk.body = args[1]
+  end
+end
+
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

@@ -11,6 +11,8 @@ export interface LoadOptions {
   connections: number;
   durationS: number;
   headers: Record<string, string>;
+  /** A JSON body: every request is then a POST carrying it. */
+  jsonBody?: string;
 }
 
 export interface LoadResult {
@@ -25,7 +27,7 @@ export interface LoadResult {
   errors: number;
 }
 
-/** One wrk run against `url`; percentiles come from wrk's full latency histogram. */
+/** One wrk run against `url` (GETs, or POSTs of `jsonBody`); percentiles come from wrk's full latency histogram. */
 export async function wrk(url: string, options: LoadOptions): Promise<LoadResult> {
   const args = [
     `--threads=${options.threads}`,
@@ -36,6 +38,7 @@ export async function wrk(url: string, options: LoadOptions): Promise<LoadResult
     `--script=${SCRIPT}`,
     ...Object.entries(options.headers).flatMap(([name, value]) => ['--header', `${name}: ${value}`]),
     url,
+    ...(options.jsonBody === undefined ? [] : ['--', options.jsonBody]),
   ];
   const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
   const line = stdout.split('\n').find((candidate) => candidate.startsWith('BENCH '));

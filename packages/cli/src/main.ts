@@ -6,7 +6,7 @@ import {
   runStandalone,
   startPlatform,
   connectDatabase,
-  ConfigError,
+  exitWithFailure,
 } from '@datalab/platform';
 import { runWorkerProcess } from '@datalab/compute-service';
 import pkg from '../package.json' with { type: 'json' };
@@ -65,7 +65,7 @@ async function migrateCommand(names: string[]): Promise<void> {
       await platform.close();
     }
   } catch (error) {
-    fail(error instanceof ConfigError ? `invalid configuration: ${error.message}` : (error as Error).message);
+    exitWithFailure(error);
   }
 }
 

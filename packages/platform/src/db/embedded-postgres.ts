@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/config.ts';
+import { ensureDatabase, ensureQueryRole } from './embedded-setup.ts';
 
 export interface EmbeddedPostgresOptions {
   /** DATALAB_DATA_DIR: PostgreSQL's files go to `<dataDir>/postgres`. */
@@ -182,41 +183,6 @@ async function waitUntilReady(
   throw new Error(`embedded PostgreSQL did not start within ${START_TIMEOUT_MS / 1000} s (log: ${log.file})`);
 }
 
-async function ensureDatabase(adminUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * User SQL runs as its own login role, a member of datalab_reader only: unlike
- * SET ROLE on the service's own connection, nothing in a query can switch back
- * to a more privileged role.
- */
-async function ensureQueryRole(databaseUrl: string, password: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
-    );
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
-    );
-    await client.query(
-      `ALTER ROLE datalab_query WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`,
-    );
-    await client.query('GRANT datalab_reader TO datalab_query');
-  } finally {
-    await client.end();
-  }
-}
-
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -282,7 +248,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   try {
     await waitUntilReady(child, `${base}/postgres`, { file: logFile, offset: logOffset }, options.port);
-    await ensureDatabase(`${base}/postgres`);
+    await ensureDatabase(`${base}/postgres`, DATABASE);
     await ensureQueryRole(`${base}/${DATABASE}`, credentials.queryPassword);
   } catch (error) {
     await stopChild(child);

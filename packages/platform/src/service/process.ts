@@ -11,7 +11,7 @@ import {
 } from './runtime.ts';
 
 /** Start-up failures are one line for a person, never a stack trace. */
-function exitWithFailure(error: unknown): never {
+export function exitWithFailure(error: unknown): never {
   const message =
     error instanceof ConfigError
       ? `invalid configuration: ${error.message}`

@@ -4,6 +4,7 @@ import {
   connectDatabase,
   createLogger,
   createServiceMetrics,
+  exitWithFailure,
   loadCommonConfig,
   loadConfig,
   migrate,
@@ -91,12 +92,7 @@ export async function runWorkerProcess(env: Env): Promise<void> {
     worker = await start(env, undo);
   } catch (error) {
     for (const step of undo) await step().catch(() => undefined);
-    const message =
-      error instanceof ConfigError
-        ? `invalid configuration: ${error.message}`
-        : `could not start: ${error instanceof Error ? error.message : String(error)}`;
-    process.stderr.write(`datalab: ${message}\n`);
-    process.exit(1);
+    exitWithFailure(error);
   }
   closeOnSignal({ logger: worker.logger, timeoutMs: worker.closeTimeoutMs, close: worker.close });
 }

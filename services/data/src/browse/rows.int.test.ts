@@ -1,55 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '@datalab/platform';
-import { testDatabase } from '../../../../test/helpers.ts';
 import { person } from '../../../../test/internal.ts';
 import type { RowsPage } from './browse.schemas.ts';
-import {
-  browseTestApp,
-  createDatasetFixture,
-  dropDatasetFixture,
-  migrateDataSchema,
-  type BrowseTestApp,
-  type DatasetFixture,
-} from './browse.test-fixtures.ts';
-import {
-  COLUMNS,
-  EXPRESSIONS,
-  ROWS,
-  expectedOrder,
-  rowsReader,
-  type Row,
-  type RowsParams,
-} from './rows.test-data.ts';
+import { createDatasetFixture, type BrowseTestApp, type DatasetFixture } from './browse.test-fixtures.ts';
+import { openRowsSetup, COLUMNS, ROWS, expectedOrder, type Row, type RowsSetup } from './rows.test-data.ts';
 
 describe('browsing rows', () => {
+  const owner = person('editor');
+  let setup: RowsSetup;
   let db: Database;
   let browse: BrowseTestApp;
   let dataset: DatasetFixture;
   let everyRow: Row[];
-  let page: ReturnType<typeof rowsReader>['page'];
-  let pageAll: ReturnType<typeof rowsReader>['pageThrough'];
-  const owner = person('editor');
-  const fixtures: DatasetFixture[] = [];
-  const pageThrough = (params: RowsParams, limit: number) => pageAll(owner, dataset.id, params, limit);
+  let page: RowsSetup['page'];
+  let pageThrough: RowsSetup['pageThrough'];
+  let fixtures: DatasetFixture[];
 
   beforeAll(async () => {
-    db = await testDatabase();
-    await migrateDataSchema(db.pool);
-    browse = await browseTestApp(db);
-    ({ page, pageThrough: pageAll } = rowsReader(browse));
-    dataset = await createDatasetFixture(db.pool, {
-      ownerId: owner.userId,
-      columns: COLUMNS,
-      rows: { count: ROWS, expressions: EXPRESSIONS },
-    });
-    fixtures.push(dataset);
-    everyRow = (await pageThrough({}, 1000)).rows;
+    setup = await openRowsSetup(owner);
+    ({ db, browse, dataset, everyRow, page, pageThrough, fixtures } = setup);
   });
-  afterAll(async () => {
-    await browse.app.close();
-    for (const fixture of fixtures) await dropDatasetFixture(db.pool, fixture);
-    await db.close();
-  });
+  afterAll(() => setup.close());
 
   it('lists rows in insertion order by default, with the data columns and not the row id', async () => {
     const response = await page(owner, dataset.name, { limit: '3' });

@@ -1,7 +1,17 @@
 import { expect } from 'vitest';
 import type { Principal } from '@datalab/platform';
 import type { RowsPage } from './browse.schemas.ts';
-import type { BrowseTestApp, FixtureColumn } from './browse.test-fixtures.ts';
+import type { Database } from '@datalab/platform';
+import { testDatabase } from '../../../../test/helpers.ts';
+import {
+  browseTestApp,
+  createDatasetFixture,
+  dropDatasetFixture,
+  migrateDataSchema,
+  type BrowseTestApp,
+  type DatasetFixture,
+  type FixtureColumn,
+} from './browse.test-fixtures.ts';
 
 /** A 2,500-row dataset for paging and filter tests, what its rows look like, and how to read them. */
 
@@ -103,4 +113,52 @@ export function rowsReader(browse: BrowseTestApp) {
   }
 
   return { page, pageThrough };
+}
+
+export interface RowsSetup {
+  db: Database;
+  browse: BrowseTestApp;
+  /** The 2,500-row dataset, owned by the owner given. */
+  dataset: DatasetFixture;
+  /** Every row of it, in insertion order. */
+  everyRow: Row[];
+  page: ReturnType<typeof rowsReader>['page'];
+  pageThrough: (
+    params: RowsParams,
+    limit: number,
+  ) => ReturnType<ReturnType<typeof rowsReader>['pageThrough']>;
+  /** Datasets to drop at the end; the main one is already listed. */
+  fixtures: DatasetFixture[];
+  close: () => Promise<void>;
+}
+
+/** The database, the browse server and the 2,500-row dataset the paging and filter tests read. */
+export async function openRowsSetup(owner: Principal): Promise<RowsSetup> {
+  const db = await testDatabase();
+  await migrateDataSchema(db.pool);
+  const browse = await browseTestApp(db);
+  const reader = rowsReader(browse);
+  const dataset = await createDatasetFixture(db.pool, {
+    ownerId: owner.userId,
+    columns: COLUMNS,
+    rows: { count: ROWS, expressions: EXPRESSIONS },
+  });
+  const fixtures = [dataset];
+  const pageThrough = (params: RowsParams, limit: number) =>
+    reader.pageThrough(owner, dataset.id, params, limit);
+  const everyRow = (await pageThrough({}, 1000)).rows;
+  return {
+    db,
+    browse,
+    dataset,
+    everyRow,
+    page: reader.page,
+    pageThrough,
+    fixtures,
+    close: async () => {
+      await browse.app.close();
+      for (const fixture of fixtures) await dropDatasetFixture(db.pool, fixture);
+      await db.close();
+    },
+  };
 }
