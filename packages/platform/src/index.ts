@@ -28,3 +28,4 @@ export * from './auth/keys.ts';
 export * from './auth/tokens.ts';
 export * from './auth/internal-auth.ts';
 export * from './auth/verified-cache.ts';
+export * from './jobs/job-type.ts';

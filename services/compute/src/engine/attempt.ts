@@ -1,5 +1,5 @@
 import type { Events, Logger } from '@datalab/platform';
-import { PermanentJobError, type JobContext, type LogLevel } from '../job-types/job-type.ts';
+import { PermanentJobError, type JobContext, type LogLevel } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import type { Processed } from './dispatcher.ts';
 import type { AttemptOutcome, WorkerMetrics } from './engine.metrics.ts';

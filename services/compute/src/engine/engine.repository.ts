@@ -1,5 +1,5 @@
 import type { Pool, Principal } from '@datalab/platform';
-import type { LogLevel } from '../job-types/job-type.ts';
+import type { LogLevel } from '@datalab/platform';
 
 /** A job as a worker sees it once it has claimed it. */
 export interface ClaimedJob {

@@ -12,7 +12,7 @@ import { silentLogger } from '../../../../test/helpers.ts';
 import { person } from '../../../../test/internal.ts';
 import { eventually, freshDatabase } from '../compute.test-fixtures.ts';
 import { computeService } from '../definition.ts';
-import { defineJobType, PermanentJobError, type JobType } from '../job-types/job-type.ts';
+import { defineJobType, PermanentJobError, type JobType } from '@datalab/platform';
 import { noopJob } from '../job-types/noop.ts';
 import { createJobTypeRegistry } from '../job-types/registry.ts';
 import { createJobsRepository, type JobRow } from '../jobs/jobs.repository.ts';

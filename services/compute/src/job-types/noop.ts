@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Type } from 'typebox';
-import { defineJobType } from './job-type.ts';
+import { defineJobType } from '@datalab/platform';
 
 const STEPS = 10;
 

@@ -1,4 +1,4 @@
-import type { JobType } from './job-type.ts';
+import type { JobType } from '@datalab/platform';
 import { noopJob } from './noop.ts';
 
 /** The job types this engine knows, by name. */

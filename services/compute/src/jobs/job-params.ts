@@ -1,7 +1,7 @@
 import { Value } from 'typebox/value';
 import type { ProblemFieldError } from '@datalab/contracts';
 import { AppError } from '@datalab/platform';
-import type { JobType } from '../job-types/job-type.ts';
+import type { JobType } from '@datalab/platform';
 
 /** TypeBox says "schema is false" for a key the schema does not allow; a person needs more. */
 function messageOf(error: { keyword: string; message: string }): string {

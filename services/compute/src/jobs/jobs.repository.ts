@@ -1,5 +1,5 @@
 import type { Pool, Principal } from '@datalab/platform';
-import type { LogLevel } from '../job-types/job-type.ts';
+import type { LogLevel } from '@datalab/platform';
 import type { JobState } from './jobs.schemas.ts';
 
 export interface JobRow {

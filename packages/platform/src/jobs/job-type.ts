@@ -1,5 +1,11 @@
 import type { Static, TSchema } from 'typebox';
-import type { Principal } from '@datalab/platform';
+import type { Logger } from 'pino';
+import type { Adapters } from '../adapters/adapters.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { KeySet } from '../auth/keys.ts';
+import type { Env } from '../config/config.ts';
+import type { Database } from '../db/database.ts';
+import type { CommonConfig } from '../service/definition.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -51,3 +57,22 @@ export class PermanentJobError extends Error {
     this.name = 'PermanentJobError';
   }
 }
+
+/**
+ * What a service's job types are built from in whichever process runs them
+ * (the compute-service in embedded mode, `datalab worker` otherwise): the
+ * process's own connections, so a handler needs nothing from an HTTP request.
+ */
+export interface JobTypeDeps {
+  /** The process environment, for the owning service's own `loadConfig`. */
+  env: Env;
+  common: CommonConfig;
+  db: Database;
+  adapters: Adapters;
+  logger: Logger;
+  /** Signs internal tokens when a handler calls another service as the job's owner. */
+  internalKeys: KeySet;
+}
+
+/** Each service that owns job types exports one of these; the compute engine registers what it returns. */
+export type JobTypeFactory = (deps: JobTypeDeps) => readonly JobType[];
