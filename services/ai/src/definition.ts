@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
+import { aiConfigSchema } from './config.ts';
 
 export const aiService = defineService({
   name: 'ai-service',
@@ -11,6 +12,6 @@ export const aiService = defineService({
   portOffset: 2,
   schema: 'ai',
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-  configSchema: {},
+  configSchema: aiConfigSchema,
   buildApp,
 });

@@ -1,0 +1,55 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** Where model artifacts live. Keys are made by the store, never by callers, so they cannot escape it. */
+export interface ArtifactStore {
+  /** Stores the bytes under a new key; returns the key, size and SHA-256. */
+  put: (modelId: string, bytes: Uint8Array) => Promise<StoredArtifact>;
+  get: (key: string) => Promise<Buffer>;
+  /** Removes one artifact (a version whose row was never written). */
+  remove: (key: string) => Promise<void>;
+  /** Removes every artifact of a model (after its rows are gone). */
+  removeModel: (modelId: string) => Promise<void>;
+}
+
+export interface StoredArtifact {
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const KEY = /^[0-9a-f-]{36}\/[0-9a-f]{16}\.bin$/;
+
+function checkModelId(modelId: string): string {
+  if (!UUID.test(modelId)) throw new Error(`not a model id: ${modelId}`);
+  return modelId;
+}
+
+/**
+ * Artifacts as files under one directory (`<model id>/<random>.bin`).
+ * Written to a temporary name and renamed, so a reader never sees half a file.
+ */
+export function createDirectoryStore(root: string): ArtifactStore {
+  const resolve = (key: string): string => {
+    if (!KEY.test(key)) throw new Error(`not an artifact key: ${key}`);
+    return path.join(root, key);
+  };
+  return {
+    put: async (modelId, bytes) => {
+      const key = `${checkModelId(modelId)}/${randomBytes(8).toString('hex')}.bin`;
+      const file = resolve(key);
+      await mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+      await writeFile(temporary, bytes);
+      await rename(temporary, file);
+      return { key, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+    },
+    get: (key) => readFile(resolve(key)),
+    remove: (key) => rm(resolve(key), { force: true }),
+    removeModel: async (modelId) => {
+      await rm(path.join(root, checkModelId(modelId)), { recursive: true, force: true });
+    },
+  };
+}
