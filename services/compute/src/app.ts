@@ -2,22 +2,32 @@ import { createServiceServer, type App, type ServiceDeps } from '@datalab/platfo
 import type { computeConfigSchema } from './config.ts';
 import { createWorkerMetrics, registerQueueGauges } from './engine/engine.metrics.ts';
 import { createDispatcher, startEngine, type RunningEngine } from './engine/engine.ts';
-import { builtInJobTypes, createJobTypeRegistry } from './job-types/registry.ts';
+import { buildJobTypeRegistry } from './job-types/registry.ts';
 import { createJobStreams } from './jobs/jobs.events.ts';
 import { createJobsRepository } from './jobs/jobs.repository.ts';
 import { jobsRoutes } from './jobs/jobs.routes.ts';
 import { createJobsService } from './jobs/jobs.service.ts';
+import { createSchedulesRepository } from './schedules/schedules.repository.ts';
+import { schedulesRoutes } from './schedules/schedules.routes.ts';
+import { createSchedulesService } from './schedules/schedules.service.ts';
 
 export type ComputeDeps = ServiceDeps<typeof computeConfigSchema>;
 
 /**
- * The jobs API, and the engine behind it once the service listens (building
+ * The jobs and schedules API, and the engine behind it once the service listens (building
  * the app does no I/O). Without Redis the service runs the jobs itself, in
  * process; with Redis, `datalab worker` processes run them.
  */
 export async function buildApp(deps: ComputeDeps): Promise<App> {
   const app = await createServiceServer(deps);
-  const types = createJobTypeRegistry(builtInJobTypes);
+  const types = buildJobTypeRegistry({
+    env: deps.env ?? {},
+    common: deps.common,
+    db: deps.db,
+    adapters: deps.adapters,
+    logger: deps.logger,
+    internalKeys: deps.internalKeys,
+  });
   const dispatcher = createDispatcher(deps);
   const metrics = createWorkerMetrics(deps.metrics.registry);
   registerQueueGauges(deps.metrics.registry, deps.db.pool);
@@ -31,6 +41,13 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
   });
   const streams = createJobStreams(jobs, deps.adapters.events, { pollMs: 2000, keepAliveMs: 15_000 });
   jobsRoutes(app, jobs, streams);
+  const schedules = createSchedulesService({
+    repository: createSchedulesRepository(deps.db.pool),
+    types,
+    minIntervalMs: deps.config.scheduleMinIntervalS * 1000,
+    perOwner: deps.config.schedulesPerOwner,
+  });
+  schedulesRoutes(app, schedules);
 
   let engine: RunningEngine | undefined;
   app.addHook('onListen', async () => {

@@ -137,18 +137,26 @@ export async function workerIds(compute: Compute): Promise<string[]> {
   return rows.map((row) => String(row.id));
 }
 
-/** Waits until `count` workers have registered. */
+/** Waits until `count` of the `spawned` workers have registered; their ids. */
 export async function workersRegistered(
   compute: Compute,
   count: number,
   spawned: Spawned[],
 ): Promise<string[]> {
-  return eventually(`${count} workers to register`, async () => {
-    for (const worker of spawned)
-      if (worker.child.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
-    const ids = await workerIds(compute);
-    return ids.length >= count ? ids : undefined;
-  });
+  // Starting a worker loads every service's job types: slow on a busy machine, and not what tests measure.
+  return eventually(
+    `${count} workers to register`,
+    async () => {
+      for (const worker of spawned)
+        if (worker.child.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
+      // Worker ids carry their process id; a SIGKILLed worker of an earlier test leaves its row behind.
+      const ids = (await workerIds(compute)).filter((id) =>
+        spawned.some((worker) => id.includes(`-${worker.child.pid}-`)),
+      );
+      return ids.length >= count ? ids : undefined;
+    },
+    90_000,
+  );
 }
 
 /** SIGTERM, then the exit status. */

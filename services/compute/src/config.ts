@@ -66,4 +66,19 @@ export const computeConfigSchema = {
     0,
     3_600_000,
   ),
+  schedulerIntervalMs: f.integer(
+    'SCHEDULER_INTERVAL_MS',
+    'How often each compute-service and worker looks for due schedules (a tick runs once whoever finds it).',
+    1000,
+    100,
+    60_000,
+  ),
+  scheduleMinIntervalS: f.integer(
+    'SCHEDULE_MIN_INTERVAL_S',
+    'The least time between two ticks a schedule may ask for, in seconds.',
+    60,
+    1,
+    86_400,
+  ),
+  schedulesPerOwner: f.integer('SCHEDULES_PER_OWNER', 'Schedules one user may own.', 100, 1, 100_000),
 };

@@ -11,6 +11,8 @@ export const computeService = defineService({
   defaultPort: 8003,
   portOffset: 3,
   schema: 'compute',
+  // Data job types (`sql`, `transform`) run the job owner's SQL on the restricted query login.
+  runsUserSql: true,
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   configSchema: computeConfigSchema,
   buildApp,

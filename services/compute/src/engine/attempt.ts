@@ -1,8 +1,9 @@
 import type { Events, Logger } from '@datalab/platform';
-import { PermanentJobError, type JobContext, type LogLevel } from '@datalab/platform';
+import { PermanentJobError, runInSavedTrace, type JobContext, type LogLevel } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import type { Processed } from './dispatcher.ts';
 import type { AttemptOutcome, WorkerMetrics } from './engine.metrics.ts';
+import { createBatcher } from './batcher.ts';
 import type { ClaimedJob, EngineRepository, FailedState } from './engine.repository.ts';
 import { Interruption, untilAborted } from './interruption.ts';
 import { announceChange } from './job-events.ts';
@@ -10,6 +11,8 @@ import { createProgressReporter } from './progress-reporter.ts';
 
 const DONE: Processed = { kind: 'done' };
 const MAX_BACKOFF_MS = 3_600_000;
+/** Claims or results written in one statement at most. */
+const BATCH = 100;
 
 export interface AttemptDeps {
   repository: EngineRepository;
@@ -31,6 +34,21 @@ export function createAttemptRunner(deps: AttemptDeps) {
   const running = new Map<string, AbortController>();
   /** Set by `interruptAll`: an attempt claimed afterwards is interrupted at once too. */
   let closing: Interruption | undefined;
+
+  // Deliveries arrive one by one; their claims and results go to PostgreSQL in batches.
+  const claim = createBatcher(async (ids: string[]) => {
+    const claimed = new Map((await repository.claimMany(ids, workerId, deps.leaseMs)).map((j) => [j.id, j]));
+    // An id delivered twice in one batch is claimed once: only its first delivery runs it.
+    return ids.map((id) => {
+      const job = claimed.get(id);
+      claimed.delete(id);
+      return job;
+    });
+  }, BATCH);
+  const succeed = createBatcher(async (outcomes: { id: string; result: unknown }[]) => {
+    const written = await repository.succeedMany(workerId, outcomes);
+    return outcomes.map((outcome) => written.has(outcome.id));
+  }, BATCH);
 
   /** After a delivery this worker could not (or no longer) run: deliver again if the job waits for a later time. */
   async function laterIfQueued(id: string): Promise<Processed> {
@@ -87,7 +105,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
   ): Promise<{ processed: Processed; outcome: AttemptOutcome }> {
     try {
       const result = await untilAborted(work, signal);
-      if (await repository.succeed(job.id, workerId, result)) {
+      if (await succeed({ id: job.id, result })) {
         announceChange(deps.events, deps.logger, job.id);
         return { processed: DONE, outcome: 'succeeded' };
       }
@@ -132,8 +150,14 @@ export function createAttemptRunner(deps: AttemptDeps) {
       const work = type
         ? Promise.resolve().then(() => type.handler(contextFor(job, controller.signal, progress.report)))
         : Promise.reject(new PermanentJobError(`no worker here knows the job type "${job.type}"`));
+      deps.logger.info({ job_id: job.id, type: job.type, attempt: job.attempts }, 'job attempt started');
       const { processed, outcome } = await settle(job, work, controller.signal);
-      deps.metrics.duration.observe({ type: job.type, outcome }, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      deps.metrics.duration.observe({ type: job.type, outcome }, seconds);
+      deps.logger.info(
+        { job_id: job.id, type: job.type, outcome, ms: Math.round(seconds * 1000) },
+        'job attempt ended',
+      );
       return processed;
     } finally {
       clearTimeout(timer);
@@ -146,8 +170,14 @@ export function createAttemptRunner(deps: AttemptDeps) {
     running,
     /** One delivery of job `id`. Throws only when PostgreSQL cannot be reached. */
     process: async (id: string): Promise<Processed> => {
-      const job = await repository.claim(id, workerId, deps.leaseMs);
-      return job ? run(job) : laterIfQueued(id);
+      const job = await claim(id);
+      if (!job) return laterIfQueued(id);
+      const attributes = {
+        'datalab.job.id': job.id,
+        'datalab.job.type': job.type,
+        'datalab.job.attempt': job.attempts,
+      };
+      return runInSavedTrace(job.trace_context, `job ${job.type}`, attributes, () => run(job));
     },
     /** Aborts the attempt of `id` if it runs here. */
     interrupt: (id: string, interruption: Interruption): void => running.get(id)?.abort(interruption),

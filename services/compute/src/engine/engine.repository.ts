@@ -12,6 +12,8 @@ export interface ClaimedJob {
   attempts: number;
   max_attempts: number;
   timeout_ms: number;
+  /** The submitting request's W3C trace headers, when tracing was on. */
+  trace_context: Record<string, string> | null;
 }
 
 export interface JobPointer {
@@ -29,17 +31,20 @@ const POINTER = 'id, queue, priority, run_after';
 /** The engine's SQL: claims, leases and outcomes, each guarded so only the job's current worker writes. */
 export function createEngineRepository(pool: Pool) {
   return {
-    /** Runs once however often it is dispatched: only a queued, due job can be claimed. */
-    async claim(id: string, workerId: string, leaseMs: number): Promise<ClaimedJob | undefined> {
+    /**
+     * Claims those of `ids` that are queued and due, in one statement; a job
+     * runs once however often it is dispatched, since only a queued job can be claimed.
+     */
+    async claimMany(ids: readonly string[], workerId: string, leaseMs: number): Promise<ClaimedJob[]> {
       const result = await pool.query<ClaimedJob>(
         `UPDATE compute.jobs SET state = 'running', attempts = attempts + 1, worker_id = $2,
            lease_until = now() + make_interval(secs => $3 / 1000.0), started_at = now(),
            finished_at = NULL, updated_at = now()
-         WHERE id = $1 AND state = 'queued' AND run_after <= now()
-         RETURNING id, type, queue, priority, params, owner, attempts, max_attempts, timeout_ms`,
-        [id, workerId, leaseMs],
+         WHERE id = ANY($1::uuid[]) AND state = 'queued' AND run_after <= now()
+         RETURNING id, type, queue, priority, params, owner, attempts, max_attempts, timeout_ms, trace_context`,
+        [ids, workerId, leaseMs],
       );
-      return result.rows[0];
+      return result.rows;
     },
 
     /** The job when it is still queued (e.g. due later, or requeued while its last delivery ran). */
@@ -75,15 +80,22 @@ export function createEngineRepository(pool: Pool) {
       return (result.rowCount ?? 0) > 0;
     },
 
-    /** False when the job is no longer this worker's (cancelled, or requeued after its lease ran out). */
-    async succeed(id: string, workerId: string, result: unknown): Promise<boolean> {
-      const answer = await pool.query(
-        `UPDATE compute.jobs SET state = 'succeeded', result = $3::jsonb, error = NULL, progress = 100,
+    /**
+     * Writes the results of jobs this worker still holds; returns their ids. A job
+     * missing from the answer is no longer this worker's (cancelled, or requeued after its lease ran out).
+     */
+    async succeedMany(
+      workerId: string,
+      outcomes: readonly { id: string; result: unknown }[],
+    ): Promise<Set<string>> {
+      const answer = await pool.query<{ id: string }>(
+        `UPDATE compute.jobs j SET state = 'succeeded', result = r.result, error = NULL, progress = 100,
            lease_until = NULL, finished_at = now(), updated_at = now()
-         WHERE id = $1 AND worker_id = $2 AND state = 'running'`,
-        [id, workerId, JSON.stringify(result ?? null)],
+         FROM unnest($2::uuid[], $3::jsonb[]) AS r(id, result)
+         WHERE j.id = r.id AND j.worker_id = $1 AND j.state = 'running' RETURNING j.id`,
+        [workerId, outcomes.map((o) => o.id), outcomes.map((o) => JSON.stringify(o.result ?? null))],
       );
-      return (answer.rowCount ?? 0) > 0;
+      return new Set(answer.rows.map((row) => row.id));
     },
 
     /** Records a failed attempt: queued again after `retryInMs`, or `failed`/`dead` for good. */

@@ -6,6 +6,7 @@ import type { Dispatcher } from './dispatcher.ts';
 import type { WorkerMetrics } from './engine.metrics.ts';
 import { createInProcessDispatcher } from './in-process-dispatcher.ts';
 import { startReconciler } from './reconciler.ts';
+import { startScheduler } from './scheduler.ts';
 import { startWorker, type RunningWorker } from './worker.ts';
 
 export type ComputeConfig = ConfigOf<typeof computeConfigSchema>;
@@ -38,11 +39,11 @@ export function createDispatcher(
 
 export interface RunningEngine {
   worker: RunningWorker | undefined;
-  /** Stops the worker (letting jobs finish for `graceMs`) and the reconciler. */
+  /** Stops the worker (letting jobs finish for `graceMs`), the reconciler and the scheduler. */
   close: (graceMs: number) => Promise<void>;
 }
 
-/** What every compute process runs: the reconciler, and a worker when `withWorker`. */
+/** What every compute process runs: the reconciler, the scheduler, and a worker when `withWorker`. */
 export async function startEngine(
   deps: EngineDeps,
   dispatcher: Dispatcher,
@@ -53,6 +54,13 @@ export async function startEngine(
     dispatcher,
     logger: deps.logger,
     intervalMs: deps.config.reconcileIntervalMs,
+  });
+  const scheduler = startScheduler({
+    pool: deps.pool,
+    dispatcher,
+    types: deps.types,
+    logger: deps.logger,
+    intervalMs: deps.config.schedulerIntervalMs,
   });
   let worker: RunningWorker | undefined;
   try {
@@ -71,14 +79,14 @@ export async function startEngine(
         })
       : undefined;
   } catch (error) {
-    await reconciler.close();
+    await Promise.all([reconciler.close(), scheduler.close()]);
     throw error;
   }
   return {
     worker,
     close: async (graceMs) => {
       await worker?.stop(graceMs);
-      await reconciler.close();
+      await Promise.all([reconciler.close(), scheduler.close()]);
     },
   };
 }

@@ -66,6 +66,11 @@ export function createReconcilerRepository(client: PoolClient) {
       return result.rows;
     },
 
+    /** Run records of ticks a month old: no scheduler can come back to a tick that far behind its schedule. */
+    async forgetOldScheduleRuns(): Promise<void> {
+      await client.query("DELETE FROM compute.schedule_runs WHERE tick < now() - interval '30 days'");
+    },
+
     /** Workers silent for an hour are gone for good (a clean stop removes its own row). */
     async forgetSilentWorkers(): Promise<void> {
       await client.query("DELETE FROM compute.workers WHERE heartbeat_at < now() - interval '1 hour'");

@@ -51,6 +51,7 @@ export async function reconcileOnce(pool: Pool, dispatcher: Dispatcher): Promise
       after = page[page.length - 1]!.id;
     }
     await repository.forgetSilentWorkers();
+    await repository.forgetOldScheduleRuns();
     return { ran: true, requeued: requeued.length, dead: expired.length - requeued.length, redispatched };
   } catch (error) {
     broken = error as Error;

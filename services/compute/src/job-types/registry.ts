@@ -1,4 +1,7 @@
-import type { JobType } from '@datalab/platform';
+import type { JobType, JobTypeDeps, JobTypeFactory } from '@datalab/platform';
+import { aiJobTypes } from '@datalab/ai-service';
+import { dataJobTypes } from '@datalab/data-service';
+import { vizJobTypes } from '@datalab/viz-service';
 import { noopJob } from './noop.ts';
 
 /** The job types this engine knows, by name. */
@@ -22,5 +25,24 @@ export function createJobTypeRegistry(types: readonly JobType[]): JobTypeRegistr
   };
 }
 
-/** The types every compute-service and worker runs. New types (sql, transform, profile, import-url) join here. */
-export const builtInJobTypes: readonly JobType[] = [noopJob];
+/** The engine's own types. */
+const computeJobTypes: JobTypeFactory = () => [noopJob];
+
+/**
+ * Where each service's job types come from: a handler lives with the service
+ * that owns its domain, and every compute-service and worker runs them all.
+ */
+export const jobTypeFactories: readonly JobTypeFactory[] = [
+  computeJobTypes,
+  dataJobTypes,
+  aiJobTypes,
+  vizJobTypes,
+];
+
+/** The registry of every type, built from this process's own connections. */
+export function buildJobTypeRegistry(
+  deps: JobTypeDeps,
+  factories: readonly JobTypeFactory[] = jobTypeFactories,
+): JobTypeRegistry {
+  return createJobTypeRegistry(factories.flatMap((factory) => factory(deps)));
+}

@@ -12,7 +12,7 @@ import {
   workersRegistered,
   type Compute,
 } from '../compute.test-fixtures.ts';
-import type { Job, JobList, JobLogs } from './jobs.schemas.ts';
+import type { Job, JobBatch, JobList, JobLogs } from './jobs.schemas.ts';
 
 // With Redis the jobs run on a `datalab worker` process; without, inside the compute-service.
 const distributed = Boolean(inject('redisUrl'));
@@ -72,6 +72,32 @@ describe('submitting a job', () => {
 
     const viewer = await compute.call<Problem>(person('viewer'), 'POST', JOBS, { type: 'noop' });
     expect(viewer.status).toBe(403);
+  });
+});
+
+describe('submitting many jobs at once', () => {
+  it('queues them all in order, and each runs', async () => {
+    const owner = person('editor');
+    const answer = await compute.call<JobBatch>(owner, 'POST', `${JOBS}/batch`, {
+      jobs: [{ type: 'noop' }, { type: 'noop', params: { duration_ms: 50 }, priority: 90 }],
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body.jobs.map((j) => [j.params, j.priority])).toEqual([
+      [{}, 50],
+      [{ duration_ms: 50 }, 90],
+    ]);
+    for (const job of answer.body.jobs)
+      await waitForJob(compute, owner, job.id, (j) => j.state === 'succeeded');
+  });
+
+  it('writes none when one is refused, naming it by its index (400)', async () => {
+    const owner = person('editor');
+    const answer = await compute.call<Problem>(owner, 'POST', `${JOBS}/batch`, {
+      jobs: [{ type: 'noop' }, { type: 'noop', params: { duration_ms: -1 } }],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.errors?.map((e) => e.field)).toEqual(['/body/jobs/1/params/duration_ms']);
+    expect((await compute.call<JobList>(owner, 'GET', JOBS)).body.total).toBe(0);
   });
 });
 

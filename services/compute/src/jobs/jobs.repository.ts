@@ -1,4 +1,4 @@
-import type { Pool, Principal } from '@datalab/platform';
+import { currentTraceCarrier, type Pool, type PoolClient, type Principal } from '@datalab/platform';
 import type { LogLevel } from '@datalab/platform';
 import type { JobState } from './jobs.schemas.ts';
 
@@ -52,12 +52,19 @@ const COLUMNS = `id, type, queue, owner_id, state, priority, progress, progress_
 const FILTER = `($1::uuid IS NULL OR owner_id = $1) AND ($2::text IS NULL OR state = $2)
   AND ($3::text IS NULL OR type = $3)`;
 
-export function createJobsRepository(pool: Pool) {
+/** The active trace as JSON for `trace_context`; SQL NULL when tracing is off. */
+function traceContext(): string | null {
+  const carrier = currentTraceCarrier();
+  return carrier ? JSON.stringify(carrier) : null;
+}
+
+/** On the pool, or on a client inside a transaction (a schedule's tick inserts its job with its run record). */
+export function createJobsRepository(pool: Pool | PoolClient) {
   return {
     async insert(job: NewJob): Promise<JobRow> {
       const result = await pool.query<JobRow>(
-        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms)
-         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7, $8) RETURNING ${COLUMNS}`,
+        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
+         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7, $8, $9::jsonb) RETURNING ${COLUMNS}`,
         [
           job.owner.userId,
           JSON.stringify(job.owner),
@@ -67,9 +74,34 @@ export function createJobsRepository(pool: Pool) {
           job.priority,
           job.maxAttempts,
           job.timeoutMs,
+          // The submitting request's trace, continued by the attempt (see runInSavedTrace).
+          traceContext(),
         ],
       );
       return result.rows[0]!;
+    },
+
+    /** Many jobs of one owner in one statement: all are written, or none. In the order given. */
+    async insertMany(owner: Principal, jobs: readonly Omit<NewJob, 'owner'>[]): Promise<JobRow[]> {
+      const result = await pool.query<JobRow>(
+        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
+         SELECT $1, $2::jsonb, t.type, t.queue, t.params, t.priority, t.max_attempts, t.timeout_ms, $3::jsonb
+         FROM unnest($4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[])
+           WITH ORDINALITY AS t(type, queue, params, priority, max_attempts, timeout_ms, n)
+         ORDER BY t.n RETURNING ${COLUMNS}`,
+        [
+          owner.userId,
+          JSON.stringify(owner),
+          traceContext(),
+          jobs.map((job) => job.type),
+          jobs.map((job) => job.queue),
+          jobs.map((job) => JSON.stringify(job.params)),
+          jobs.map((job) => job.priority),
+          jobs.map((job) => job.maxAttempts),
+          jobs.map((job) => job.timeoutMs),
+        ],
+      );
+      return result.rows;
     },
 
     async findById(id: string): Promise<JobRow | undefined> {

@@ -3,7 +3,9 @@ import { principalOf, type App } from '@datalab/platform';
 import type { JobStreams } from './jobs.events.ts';
 import {
   CreateJobBody,
+  CreateJobsBody,
   Job,
+  JobBatch,
   JobIdParams,
   JobList,
   JobLogs,
@@ -40,6 +42,19 @@ export function jobsRoutes(app: App, jobs: JobsService, streams: JobStreams): vo
       },
     },
     async (request, reply) => reply.code(201).send(await jobs.submit(principalOf(request), request.body)),
+  );
+
+  app.post(
+    `${JOBS}/batch`,
+    {
+      schema: {
+        tags,
+        summary: 'Submit many jobs at once (editors and admins): all are queued, or none.',
+        body: CreateJobsBody,
+        response: { 201: JobBatch },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await jobs.submitMany(principalOf(request), request.body)),
   );
 
   app.get(

@@ -70,6 +70,23 @@ export const CreateJobBody = Type.Object(
 );
 export type CreateJobBody = Static<typeof CreateJobBody>;
 
+export const MAX_BATCH = 1000;
+
+export const CreateJobsBody = Type.Object(
+  {
+    jobs: Type.Array(CreateJobBody, {
+      minItems: 1,
+      maxItems: MAX_BATCH,
+      description: `Up to ${MAX_BATCH} jobs, written together: all are queued, or (one refused) none.`,
+    }),
+  },
+  { additionalProperties: false },
+);
+export type CreateJobsBody = Static<typeof CreateJobsBody>;
+
+export const JobBatch = Type.Object({ jobs: Type.Array(Job, { description: 'In the order submitted.' }) });
+export type JobBatch = Static<typeof JobBatch>;
+
 export const JobIdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 export const ListJobsQuery = Type.Object({

@@ -11,10 +11,12 @@ import {
 import type { Dispatcher } from '../engine/dispatcher.ts';
 import { announceChange, CANCEL_CHANNEL, type CancelMessage } from '../engine/job-events.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
-import { checkParams } from './job-params.ts';
+import { checkParams, knownType } from './job-params.ts';
 import type { JobRow, JobsRepository } from './jobs.repository.ts';
 import type {
   CreateJobBody,
+  CreateJobsBody,
+  JobBatch,
   Job,
   JobList,
   JobLogs,
@@ -68,15 +70,33 @@ export function createJobsService(deps: JobsServiceDeps) {
     return row!;
   }
 
-  /** PostgreSQL holds the job already: if the queue cannot take it now, the reconciler dispatches it later. */
-  async function dispatch(row: JobRow): Promise<void> {
+  /** PostgreSQL holds the jobs already: if the queue cannot take them now, the reconciler dispatches them later. */
+  async function dispatch(...rows: JobRow[]): Promise<void> {
     try {
-      await deps.dispatcher.dispatch([
-        { id: row.id, queue: row.queue, priority: row.priority, runAfter: row.run_after },
-      ]);
+      await deps.dispatcher.dispatch(
+        rows.map((row) => ({
+          id: row.id,
+          queue: row.queue,
+          priority: row.priority,
+          runAfter: row.run_after,
+        })),
+      );
     } catch (error) {
-      deps.logger.warn({ err: error, job_id: row.id }, 'could not dispatch a job now; the reconciler will');
+      deps.logger.warn({ err: error, jobs: rows.length }, 'could not dispatch jobs now; the reconciler will');
     }
+  }
+
+  /** What a job of this body is, once its type and params passed (errors name `field`'s members). */
+  function checked(body: CreateJobBody, field: string) {
+    const type = knownType(deps.types, body.type, `${field}/type`);
+    return {
+      type: type.type,
+      queue: type.queue,
+      params: checkParams(type, body.params ?? {}, `${field}/params`),
+      priority: body.priority ?? DEFAULT_PRIORITY,
+      maxAttempts: type.maxAttempts,
+      timeoutMs: type.timeoutMs,
+    };
   }
 
   const conflict = (row: JobRow, allowed: string): AppError =>
@@ -100,24 +120,18 @@ export function createJobsService(deps: JobsServiceDeps) {
 
     async submit(principal: Principal, body: CreateJobBody): Promise<Job> {
       assertCanCreate(principal, WHAT);
-      const type = deps.types.get(body.type);
-      if (!type) {
-        const known = deps.types.names().join(', ');
-        throw new AppError('invalid', `Unknown job type "${body.type}" (known: ${known})`, {
-          errors: [{ field: '/body/type', message: `must be one of: ${known}` }],
-        });
-      }
-      const row = await repository.insert({
-        owner: principal,
-        type: type.type,
-        queue: type.queue,
-        params: checkParams(type, body.params ?? {}),
-        priority: body.priority ?? DEFAULT_PRIORITY,
-        maxAttempts: type.maxAttempts,
-        timeoutMs: type.timeoutMs,
-      });
+      const row = await repository.insert({ owner: principal, ...checked(body, '/body') });
       await dispatch(row);
       return toJob(row);
+    },
+
+    /** Many jobs in one call (one statement, one dispatch): all are queued, or none. */
+    async submitMany(principal: Principal, body: CreateJobsBody): Promise<JobBatch> {
+      assertCanCreate(principal, WHAT);
+      const jobs = body.jobs.map((job, index) => checked(job, `/body/jobs/${index}`));
+      const rows = await repository.insertMany(principal, jobs);
+      await dispatch(...rows);
+      return { jobs: rows.map(toJob) };
     },
 
     async list(principal: Principal, query: ListJobsQuery): Promise<JobList> {

@@ -16,7 +16,7 @@ import { computeConfigSchema } from '../config.ts';
 import { computeService } from '../definition.ts';
 import { createWorkerMetrics } from '../engine/engine.metrics.ts';
 import { createDispatcher, startEngine } from '../engine/engine.ts';
-import { builtInJobTypes, createJobTypeRegistry } from '../job-types/registry.ts';
+import { buildJobTypeRegistry } from '../job-types/registry.ts';
 import { serveWorkerMetrics } from './worker-metrics-server.ts';
 
 interface StartedWorker {
@@ -39,6 +39,9 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
   const logger = platform.logger.child({ service: 'compute-worker' });
   const db = await connectDatabase({
     url: platform.databaseUrl,
+    readUrl: common.readDatabaseUrl,
+    // Job handlers run their owners' SQL (data jobs) on the restricted login, as the data-service does.
+    queryUrl: platform.queryDatabaseUrl,
     poolSize: common.databasePoolSize,
     connectTimeoutMs: common.databaseConnectTimeoutMs,
     applicationName: 'datalab-worker',
@@ -63,7 +66,14 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
     common,
     config,
     logger,
-    types: createJobTypeRegistry(builtInJobTypes),
+    types: buildJobTypeRegistry({
+      env,
+      common,
+      db,
+      adapters: platform.adapters,
+      logger,
+      internalKeys: platform.internalKeys,
+    }),
     metrics: createWorkerMetrics(registry),
   };
   const dispatcher = createDispatcher(deps);

@@ -1,0 +1,131 @@
+import type { Pool, Principal, Visibility } from '@datalab/platform';
+
+export interface ScheduleRow {
+  id: string;
+  owner_id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  job_type: string;
+  job_params: Record<string, unknown>;
+  job_priority: number;
+  visibility: Visibility;
+  paused: boolean;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  last_job_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewSchedule {
+  id: string;
+  owner: Principal;
+  name: string;
+  cron: string;
+  timezone: string;
+  jobType: string;
+  jobParams: Record<string, unknown>;
+  jobPriority: number;
+  visibility: Visibility;
+  /** Undefined: created paused. */
+  nextRunAt: Date | undefined;
+}
+
+const COLUMNS = `id, owner_id, name, cron, timezone, job_type, job_params, job_priority, visibility, paused,
+  next_run_at, last_run_at, last_job_id, created_at, updated_at`;
+
+/** The API's SQL for schedules; the scheduler's own (firing ticks) is in the engine. */
+export function createSchedulesRepository(pool: Pool) {
+  return {
+    async insert(schedule: NewSchedule): Promise<ScheduleRow> {
+      const result = await pool.query<ScheduleRow>(
+        `INSERT INTO compute.schedules (id, owner_id, owner, name, cron, timezone, job_type, job_params,
+           job_priority, visibility, paused, next_run_at)
+         VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+        [
+          schedule.id,
+          schedule.owner.userId,
+          JSON.stringify(schedule.owner),
+          schedule.name,
+          schedule.cron,
+          schedule.timezone,
+          schedule.jobType,
+          JSON.stringify(schedule.jobParams),
+          schedule.jobPriority,
+          schedule.visibility,
+          schedule.nextRunAt === undefined,
+          schedule.nextRunAt ?? null,
+        ],
+      );
+      return result.rows[0]!;
+    },
+
+    async findById(id: string): Promise<ScheduleRow | undefined> {
+      const result = await pool.query<ScheduleRow>(`SELECT ${COLUMNS} FROM compute.schedules WHERE id = $1`, [
+        id,
+      ]);
+      return result.rows[0];
+    },
+
+    async countOwnedBy(ownerId: string): Promise<number> {
+      const result = await pool.query<{ n: string }>(
+        'SELECT count(*) AS n FROM compute.schedules WHERE owner_id = $1',
+        [ownerId],
+      );
+      return Number(result.rows[0]?.n ?? 0);
+    },
+
+    /**
+     * Schedules `readerId` owns, plus the shared ones unless `ownOnly`;
+     * every schedule when `readerId` is undefined (admins).
+     */
+    async list(
+      readerId: string | undefined,
+      ownOnly: boolean,
+      limit: number,
+      offset: number,
+    ): Promise<{ rows: ScheduleRow[]; total: number }> {
+      const where = `($1::uuid IS NULL OR owner_id = $1 OR (NOT $2 AND visibility = 'shared'))`;
+      const [rows, count] = await Promise.all([
+        pool.query<ScheduleRow>(
+          `SELECT ${COLUMNS} FROM compute.schedules WHERE ${where} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4`,
+          [readerId ?? null, ownOnly, limit, offset],
+        ),
+        pool.query<{ n: string }>(`SELECT count(*) AS n FROM compute.schedules WHERE ${where}`, [
+          readerId ?? null,
+          ownOnly,
+        ]),
+      ]);
+      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    },
+
+    /** Pauses it (no tick runs until resumed); undefined when it was already paused or is gone. */
+    async pause(id: string): Promise<ScheduleRow | undefined> {
+      const result = await pool.query<ScheduleRow>(
+        `UPDATE compute.schedules SET paused = true, next_run_at = NULL, updated_at = now()
+         WHERE id = $1 AND NOT paused RETURNING ${COLUMNS}`,
+        [id],
+      );
+      return result.rows[0];
+    },
+
+    /** Resumes it from `nextRunAt` (ticks missed while paused do not run); undefined when not paused. */
+    async resume(id: string, nextRunAt: Date): Promise<ScheduleRow | undefined> {
+      const result = await pool.query<ScheduleRow>(
+        `UPDATE compute.schedules SET paused = false, next_run_at = $2, updated_at = now()
+         WHERE id = $1 AND paused RETURNING ${COLUMNS}`,
+        [id, nextRunAt],
+      );
+      return result.rows[0];
+    },
+
+    /** Deletes it with its run records; the jobs it started stay. */
+    async delete(id: string): Promise<boolean> {
+      const result = await pool.query('DELETE FROM compute.schedules WHERE id = $1', [id]);
+      return (result.rowCount ?? 0) > 0;
+    },
+  };
+}
+
+export type SchedulesRepository = ReturnType<typeof createSchedulesRepository>;

@@ -1,0 +1,62 @@
+import {
+  AppError,
+  loadConfig,
+  PermanentJobError,
+  type Adapters,
+  type JobTypeDeps,
+  type KeySet,
+  type Logger,
+  type Pool,
+} from '@datalab/platform';
+import { dataConfigSchema } from '../config.ts';
+import { createCatalog, type Catalog } from '../datasets/datasets.catalog.ts';
+import { createDatasetsRepository, type DatasetsRepository } from '../datasets/datasets.repository.ts';
+import type { DataConfig } from '../datasets/upload-options.ts';
+import { memoizedGuard, type GuardedSql } from '../query/sql-guard.ts';
+
+/** What every data job handler works with: the process's own pools, the data-service's config and catalog. */
+export interface DataJobContext {
+  config: DataConfig;
+  /** The primary: output datasets are written here. */
+  pool: Pool;
+  /** The restricted login user SQL runs on (see the query executor). */
+  queryPool: Pool;
+  repository: DatasetsRepository;
+  catalog: Catalog;
+  guard: (sql: string) => Promise<GuardedSql>;
+  adapters: Adapters;
+  internalKeys: KeySet;
+  logger: Logger;
+}
+
+export function createDataJobContext(deps: JobTypeDeps): DataJobContext {
+  const repository = createDatasetsRepository(deps.db.pool);
+  return {
+    config: loadConfig(dataConfigSchema, deps.env),
+    pool: deps.db.pool,
+    queryPool: deps.db.queryPool,
+    repository,
+    catalog: createCatalog(repository),
+    guard: memoizedGuard(),
+    adapters: deps.adapters,
+    internalKeys: deps.internalKeys,
+    logger: deps.logger.child({ jobs: 'data' }),
+  };
+}
+
+/** The caller's mistakes (bad SQL, a dataset they may not read) cannot be fixed by retrying. */
+const PERMANENT_KINDS = new Set(['invalid', 'not_found', 'forbidden', 'conflict', 'too_large']);
+
+/** Runs a handler's work, turning refusals meant for a caller into failures that are not retried. */
+export async function asJobError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AppError && PERMANENT_KINDS.has(error.kind)) {
+      const fields = (error.errors ?? []).map((e) => `${e.field}: ${e.message}`);
+      const detail = fields.length > 0 ? ` (${fields.join('; ')})` : '';
+      throw new PermanentJobError(`${error.message}${detail}`);
+    }
+    throw error;
+  }
+}
