@@ -103,7 +103,7 @@ Best: API **${n(ingest.api.rowsPerS)} rows/s**, psql **${n(ingest.psql.rowsPerS)
   (\`QUERY_CACHE_TTL_SECONDS=0\`; every answer said \`x-datalab-cache: miss\`), sequential calls from the bench
   process over one kept-alive connection, timed from the request to the last byte of the JSON answer.
   Includes the gateway (token, rate limit, audit, proxy), the SQL guard and rewrite, the
-  read-only transaction as \`datalab_query\`, the cursor and the JSON encoding.
+  read-only transaction as \`datalab_query\`, the bounded statement and the JSON encoding.
 - **psql**: the same SQL in one psql session under \`\\timing\` (from sending the query to having the whole result; printing
   excluded), as superuser, on the dataset's own table (the same pages the API reads) and on the peer table \`\\copy\` filled.
 
@@ -115,9 +115,10 @@ ${queryRow('psql, peer table', query.psqlPeerTable)}
 ${queryRow('psql, same table, no parallel workers', query.psqlSerial)}
 
 API / psql p50: **${v.queryP50Ratio.toFixed(2)}×** (same table), ${v.peerP50Ratio.toFixed(2)}× (peer table),
-${v.serialP50Ratio.toFixed(2)}× psql without parallel workers. The API reads its answer through a cursor
-(\`DECLARE … FETCH\`), and PostgreSQL never gives a cursor's query parallel workers: EXPLAIN plans
-${workers(query.plans.plain)} for the plain query, ${workers(query.plans.cursor)} for the cursor's (both
+${v.serialP50Ratio.toFixed(2)}× psql without parallel workers. The API runs an answer under the row cap as one
+statement (\`SELECT * FROM (…) LIMIT cap + 1\`), so PostgreSQL may give it parallel workers: EXPLAIN plans
+${workers(query.plans.plain)} for the plain query; a cursor (\`DECLARE … FETCH\`, what exports still use) would get
+${workers(query.plans.cursor)} (both
 plans are in \`data.json\`). The last row is psql under the same limit (\`${SERIAL}\`).
 
 ## 3. The same query, cached, through the gateway

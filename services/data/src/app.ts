@@ -7,6 +7,7 @@ import { createProfileService } from './browse/profile.service.ts';
 import { createRowsRepository } from './browse/rows.repository.ts';
 import { createRowsService } from './browse/rows.service.ts';
 import type { dataConfigSchema } from './config.ts';
+import { cachedCatalog } from './datasets/catalog-cache.ts';
 import { createDatasetsRepository } from './datasets/datasets.repository.ts';
 import { datasetsRoutes } from './datasets/datasets.routes.ts';
 import { createDatasetsService } from './datasets/datasets.service.ts';
@@ -28,13 +29,23 @@ export async function buildApp(deps: DataDeps): Promise<App> {
     );
   }
   const repository = createDatasetsRepository(deps.db.pool);
-  const datasets = createDatasetsService(deps.db.pool, repository, config, createIngestMetrics(deps.metrics));
+  const lookups = cachedCatalog(repository, deps.adapters.events, config.queryCatalogCacheMs);
+  // Not awaited: a slow or absent pub/sub must not stop the service.
+  const listening = lookups.listen(deps.logger);
+  app.addHook('onClose', async () => (await listening)());
+  const datasets = createDatasetsService(
+    deps.db.pool,
+    repository,
+    config,
+    createIngestMetrics(deps.metrics),
+    lookups.changed,
+  );
   datasetsRoutes(app, datasets, config.maxUploadBytes);
   queryRoutes(
     app,
     createQueryService({
       readPool: deps.db.queryPool,
-      catalog: datasets.catalog,
+      catalog: lookups.catalog,
       cache: deps.adapters.cache,
       metrics: deps.metrics,
       config,

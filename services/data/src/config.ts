@@ -1,4 +1,5 @@
 import { f } from '@datalab/platform';
+import { jobsConfigSchema } from './jobs/jobs.config.ts';
 import { queryConfigSchema } from './query/query.config.ts';
 
 export const dataConfigSchema = {
@@ -29,4 +30,5 @@ export const dataConfigSchema = {
     10,
   ),
   ...queryConfigSchema,
+  ...jobsConfigSchema,
 };

@@ -1,1 +1,2 @@
 export { dataService } from './definition.ts';
+export { dataJobTypes } from './jobs/data-jobs.ts';

@@ -21,10 +21,10 @@ import type { ProfileBody } from './profile.repository.ts';
 const EXACT_PROFILE_MAX_ROWS = 100_000;
 /** About this many rows are sampled from a larger table. */
 const PROFILE_SAMPLE_ROWS = 50_000;
-const TOP_VALUES = 10;
-const TOP_TYPES: ReadonlySet<ColumnType> = new Set(['text', 'boolean', 'integer']);
+export const TOP_VALUES = 10;
+export const TOP_TYPES: ReadonlySet<ColumnType> = new Set(['text', 'boolean', 'integer']);
 
-interface ColumnStats {
+export interface ColumnStats {
   column: IndexedColumn & { original_name: string };
   aggregates: ColumnAggregates;
   frequencies: ColumnFrequencies;
@@ -48,7 +48,8 @@ function histogramOf({ column, aggregates, bins: counts, sampled }: ColumnStats)
   return counts.some((n) => n > 0) ? bins(low, high, scaleCounts(counts, count), time) : null;
 }
 
-function columnProfile(stats: ColumnStats, rows: number): ColumnProfile {
+/** One column of the profile from its statistics; the partitioned profile job assembles its merged ones with it too. */
+export function columnProfile(stats: ColumnStats, rows: number): ColumnProfile {
   const { column, aggregates, frequencies: seen, sampled } = stats;
   const isNumber = NUMBER_TYPES.has(column.type);
   const scale = sampled && seen.values > 0 ? aggregates.count / seen.values : 1;

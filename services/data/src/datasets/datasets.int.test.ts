@@ -131,14 +131,35 @@ describe('datasets: upload, versions, browse metadata, delete', () => {
         400,
       ],
       ['over the size limit', new Blob([`a\n${'12345\n'.repeat(300_000)}`]), 'big.csv', 413],
+      [
+        'a header of 20,000 columns',
+        `${Array.from({ length: 20_000 }, (_, i) => `c${i}`).join(',')}\n${'1,'.repeat(19_999)}1\n`,
+        'wide.csv',
+        413,
+      ],
+      [
+        'invalid UTF-8 after a valid start',
+        new Blob([`a,b\n${'1,é\n'.repeat(30_000)}`, new Uint8Array([0x32, 0x2c, 0xff, 0x0a])]),
+        'u.csv',
+        400,
+      ],
     ];
+    const places: Record<string, string> = {};
     for (const [label, content, filename, status] of cases) {
       const name = uniqueName('bad');
       const response = await upload(owner, content, { name }, filename);
       expect({ label, status: response.status }).toEqual({ label, status });
       expect(response.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await response.json()) as { errors?: { field: string }[] };
+      places[label] = problem.errors?.[0]?.field ?? '';
       expect((await as(owner, `${DATASETS}/${name}`)).status).toBe(404);
     }
+    expect(places).toMatchObject({
+      'unbalanced quote': 'line 2',
+      'ragged rows': 'line 3',
+      'a header of 20,000 columns': 'line 1',
+      'invalid UTF-8 after a valid start': 'line 30002',
+    });
     expect(await orphanTables()).toEqual([]);
   });
 

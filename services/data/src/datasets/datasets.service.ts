@@ -59,6 +59,8 @@ export function createDatasetsService(
   repository: DatasetsRepository,
   config: DataConfig,
   metrics: IngestMetrics,
+  /** Called after every committed change to an existing dataset (catalog-cache.ts). */
+  changed: () => Promise<void> = async () => undefined,
 ) {
   const catalog = createCatalog(repository);
 
@@ -143,7 +145,7 @@ export function createDatasetsService(
       assertCanManage(principal, known, 'dataset');
       const stopTimer = metrics.startIngest();
       try {
-        return await inTransaction(pool, async (client) => {
+        const written = await inTransaction(pool, async (client) => {
           const dataset = (await repository.findForUpdate(known.id, client))!;
           if (mode === 'append') {
             const types = Object.fromEntries(dataset.columns.map((c) => [c.original_name, c.type]));
@@ -183,6 +185,8 @@ export function createDatasetsService(
           await dropDatasetTable(client, dataset.tableName);
           return finishWrite(client, { ...dataset, tableName, columns }, result, 'replace', principal);
         });
+        await changed();
+        return written;
       } finally {
         stopTimer();
       }
@@ -213,7 +217,9 @@ export function createDatasetsService(
     ) {
       const dataset = await catalog.readable(principal, idOrName);
       assertCanManage(principal, dataset, 'dataset');
-      return toView((await repository.update(dataset.id, changes))!);
+      const updated = (await repository.update(dataset.id, changes))!;
+      await changed();
+      return toView(updated);
     },
 
     async delete(principal: Principal, idOrName: string): Promise<void> {
@@ -225,6 +231,7 @@ export function createDatasetsService(
         await dropDatasetTable(client, locked.tableName);
         await repository.delete(client, locked.id);
       });
+      await changed();
     },
 
     async versions(principal: Principal, idOrName: string) {

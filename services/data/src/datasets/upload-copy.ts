@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { AppError, type PoolClient } from '@datalab/platform';
 import { IngestError, ingest, type IngestOptions, type IngestResult } from '../ingest/index.ts';
-import { copyInto } from './dataset-tables.ts';
+import { copyInto, rowIdsInBlocks, rowIdsOneByOne } from './dataset-tables.ts';
 import type { DatasetColumn } from './datasets.types.ts';
 
 /** Turns the ingest pipeline's refusal into the problem a caller reads: the rows, lines and columns at fault. */
@@ -28,15 +28,21 @@ export async function copyUpload(
   prepare: (columns: DatasetColumn[]) => Promise<string>,
 ): Promise<{ result: IngestResult; columns: DatasetColumn[] }> {
   let copy: Writable | undefined;
+  let table: string | undefined;
   let columns: DatasetColumn[] = [];
   try {
-    const result = await ingest(file, options, async (found) => {
+    const result = await ingest(file, options, async (found, format) => {
       columns = found;
-      copy = copyInto(client, await prepare(found), found);
+      table = await prepare(found);
+      // The CSV fast path hands PostgreSQL timestamps as the file wrote them: one without an offset is UTC.
+      if (format.format === 'csv') await client.query("SET LOCAL TimeZone = 'UTC'");
+      await rowIdsInBlocks(client, table);
+      copy = copyInto(client, table, found, format);
       return copy;
     });
     if (copy && !copy.writableEnded) copy.end();
     if (copy) await finished(copy);
+    if (table) await rowIdsOneByOne(client, table, result.rowsWritten > 0);
     return { result, columns };
   } catch (error) {
     if (copy && !copy.destroyed) {

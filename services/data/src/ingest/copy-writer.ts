@@ -6,6 +6,8 @@ const BATCH_CHARS = 64 * 1024;
 export interface CopyWriter {
   /** Adds one COPY line; returns a promise only when the batch went out and the stream asked us to wait. */
   push(line: string): Promise<void> | undefined;
+  /** Writes bytes as they are (after any lines still batched); a promise only when the stream asked us to wait. */
+  pushBytes(bytes: Buffer): Promise<void> | undefined;
   /** Writes what is left, ends the stream and waits until it has taken every row. */
   end(): Promise<void>;
   detach(): void;
@@ -52,18 +54,27 @@ export function copyWriter(out: Writable, onFailure: (error: Error) => void): Co
     if (failure) throw failure;
   }
 
-  function flush(): Promise<void> | undefined {
+  function write(chunk: Buffer): Promise<void> | undefined {
     if (failure) return Promise.reject(failure);
-    const chunk = Buffer.from(batch);
-    batch = '';
     if (out.write(chunk)) return undefined;
     return until(() => !out.writableNeedDrain);
+  }
+
+  function flush(): Promise<void> | undefined {
+    const chunk = Buffer.from(batch);
+    batch = '';
+    return write(chunk);
   }
 
   return {
     push(line) {
       batch += line;
       return batch.length >= BATCH_CHARS ? flush() : undefined;
+    },
+
+    pushBytes(bytes) {
+      if (batch) return flush()?.then(() => write(bytes)) ?? write(bytes);
+      return write(bytes);
     },
 
     async end() {

@@ -151,6 +151,8 @@ export async function openCsv(
     format: 'csv',
     names,
     textual: true,
+    delimiter,
+    header,
     batches: batches(),
     close: async () => {
       await parsed.return(undefined);

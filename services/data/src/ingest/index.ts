@@ -2,6 +2,7 @@
 export { ingest } from './ingest.ts';
 export { IngestError, type IngestErrorKind } from './errors.ts';
 export type {
+  CopyFormat,
   IngestLimits,
   IngestOptions,
   IngestResult,

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ColumnType, DatasetColumn } from '../datasets/datasets.types.ts';
 import { copyWriter, type CopyWriter } from './copy-writer.ts';
 import { openCsv } from './csv.ts';
+import { fastAllowed, fastCandidate, loadCsvFast } from './csv-fast.ts';
 import { detect, HEAD_BYTES, type Detected } from './detect.ts';
 import { rowEncoder } from './encode.ts';
 import { IngestError } from './errors.ts';
@@ -11,15 +12,21 @@ import { safeNames } from './names.ts';
 import { openParquet } from './parquet.ts';
 import { byteReader, type ByteReader } from './reader.ts';
 import { rejectLog, type RejectLog } from './rejects.ts';
+import { replayable, type Replayable } from './replay.ts';
 import { utf8Text } from './text.ts';
-import type { IngestOptions, IngestResult, Source, SourceRow } from './types.ts';
+import type { CopyFormat, IngestOptions, IngestResult, Source, SourceRow } from './types.ts';
 import { openXlsx } from './xlsx.ts';
 
-async function openSource(reader: ByteReader, detected: Detected, options: IngestOptions): Promise<Source> {
+async function openSource(
+  reader: ByteReader,
+  detected: Detected,
+  options: IngestOptions,
+  replay: Replayable | undefined,
+): Promise<Source> {
   const text = () => utf8Text(reader.chunks(), detected.encoding ?? 'utf-8', detected.bom);
   switch (detected.format) {
     case 'csv':
-      return openCsv(text(), detected, options);
+      return openCsv(replay ? replay.first : text(), detected, options);
     case 'json':
     case 'ndjson':
       return openJson(text(), detected.format, options);
@@ -74,7 +81,7 @@ function isControlCharacter(character: string): boolean {
   return code < 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d;
 }
 
-function refusal(log: RejectLog, complete: boolean): IngestError {
+export function refusal(log: RejectLog, complete: boolean): IngestError {
   const first = log.first[0]!;
   const where =
     first.column === undefined ? `line ${first.line}` : `line ${first.line}, column "${first.column}"`;
@@ -86,32 +93,48 @@ function refusal(log: RejectLog, complete: boolean): IngestError {
   );
 }
 
+interface Sampled {
+  batches: AsyncIterator<SourceRow[]>;
+  /** Rows read before the columns are decided, held until there is somewhere to write them. */
+  held: SourceRow[];
+  /** The values of the good ones among them. */
+  sample: unknown[][];
+  ended: boolean;
+}
+
+async function readSample(source: Source, options: IngestOptions): Promise<Sampled> {
+  const batches = source.batches[Symbol.asyncIterator]();
+  const held: SourceRow[] = [];
+  const sample: unknown[][] = [];
+  let ended = false;
+  // Counted in rows read, good or not, so a file of nothing but bad rows is not held whole.
+  while (!ended && held.length < options.limits.sampleRows) {
+    const next = await batches.next();
+    ended = next.done === true;
+    for (const row of next.done ? [] : next.value) {
+      held.push(row);
+      if (!('reject' in row) && sample.length < options.limits.sampleRows) sample.push(row.values);
+    }
+  }
+  return { batches, held, sample, ended };
+}
+
+type OnColumns = (columns: DatasetColumn[], format: CopyFormat) => Promise<Writable>;
+
 async function load(
   source: Source,
+  sampled: Sampled,
+  columns: DatasetColumn[],
   options: IngestOptions,
-  onColumns: (columns: DatasetColumn[]) => Promise<Writable>,
+  onColumns: OnColumns,
   onCopyFailure: (error: Error) => void,
 ): Promise<Omit<IngestResult, 'encoding'>> {
   const { limits } = options;
   const refuseBadRows = options.onError === 'fail';
   const log = rejectLog(limits.maxErrorsReported);
-  const batches = source.batches[Symbol.asyncIterator]();
+  const { batches, held } = sampled;
+  const { ended } = sampled;
 
-  // The sample: rows read before the columns are decided, held until there is somewhere to write them.
-  const held: SourceRow[] = [];
-  const sample: unknown[][] = [];
-  let ended = false;
-  // Counted in rows read, good or not, so a file of nothing but bad rows is not held whole.
-  while (!ended && held.length < limits.sampleRows) {
-    const next = await batches.next();
-    ended = next.done === true;
-    for (const row of next.done ? [] : next.value) {
-      held.push(row);
-      if (!('reject' in row) && sample.length < limits.sampleRows) sample.push(row.values);
-    }
-  }
-
-  const columns = decideColumns(source, sample, options.columnTypes);
   const encode = rowEncoder(columns, limits.maxCellBytes, source.textual);
   const encodeRow = (row: SourceRow): string | undefined => {
     const encoded = 'reject' in row ? row.reject : encode(row.values, row.line);
@@ -137,7 +160,7 @@ async function load(
   };
   try {
     // A sample that already refuses the file creates no table.
-    if (!refused()) writer = copyWriter(await onColumns(columns), onCopyFailure);
+    if (!refused()) writer = copyWriter(await onColumns(columns, { format: 'text' }), onCopyFailure);
     for (const line of heldLines) await write(line);
     while (!ended && !enough()) {
       const next = await batches.next();
@@ -171,7 +194,7 @@ async function load(
 export async function ingest(
   input: Readable,
   options: IngestOptions,
-  onColumns: (columns: DatasetColumn[]) => Promise<Writable>,
+  onColumns: OnColumns,
 ): Promise<IngestResult> {
   const reader = byteReader(input);
   let source: Source | undefined;
@@ -180,8 +203,28 @@ export async function ingest(
     if (head.length === 0)
       throw new IngestError('invalid', 'The file is empty', [{ line: 1, message: 'the file is empty' }]);
     const detected = detect(head, options, head.length < HEAD_BYTES);
-    source = await openSource(reader, detected, options);
-    const result = await load(source, options, onColumns, (error) => reader.fail(error));
+    const replay = fastCandidate(detected, options)
+      ? replayable(utf8Text(reader.chunks(), 'utf-8', detected.bom))
+      : undefined;
+    source = await openSource(reader, detected, options, replay);
+    const sampled = await readSample(source, options);
+    const columns = decideColumns(source, sampled.sample, options.columnTypes);
+    const onCopyFailure = (error: Error): void => reader.fail(error);
+    let result: Omit<IngestResult, 'encoding'>;
+    if (replay?.replayable && fastAllowed(columns, sampled.held, options)) {
+      result = await loadCsvFast({
+        text: replay.all(),
+        source,
+        columns,
+        options,
+        onColumns,
+        onCopyFailure,
+        refusal,
+      });
+    } else {
+      replay?.forget();
+      result = await load(source, sampled, columns, options, onColumns, onCopyFailure);
+    }
     return detected.encoding ? { ...result, encoding: detected.encoding } : result;
   } catch (error) {
     // When the COPY or the upload itself failed, whatever a parser threw on the way out is only an

@@ -1,9 +1,11 @@
 import { PassThrough, Readable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
 import { expect } from 'vitest';
 import type { DatasetColumn } from '../datasets/datasets.types.ts';
 import { IngestError } from './errors.ts';
 import { ingest } from './ingest.ts';
-import type { IngestLimits, IngestOptions, IngestResult } from './types.ts';
+import type { CopyFormat, IngestLimits, IngestOptions, IngestResult } from './types.ts';
+import { copyText } from './values.ts';
 
 /** Helpers for the ingest tests: run a file through the pipeline into memory and read the COPY text back. */
 
@@ -18,9 +20,11 @@ export interface Loaded {
   result: IngestResult;
   /** What `onColumns` received. */
   columns: DatasetColumn[];
-  /** The COPY text, parsed back: one array per row, null for \N. */
+  /** The COPY data read back as PostgreSQL would store it: one array per row, null for null. */
   rows: (string | null)[][];
+  /** What was written to COPY, and in which format (the CSV fast path sends the file's own records). */
   copyText: string;
+  format: CopyFormat;
 }
 
 const UNESCAPE: Record<string, string> = { '\\\\': '\\', '\\t': '\t', '\\n': '\n', '\\r': '\r' };
@@ -40,6 +44,27 @@ export function parseCopy(text: string): (string | null)[][] {
     );
 }
 
+/**
+ * CSV records read back the way `COPY (FORMAT csv, FORCE_NULL …)` does (an empty field is null),
+ * each value then in the one form PostgreSQL would store for its column's type.
+ */
+export function parseCopyCsv(
+  text: string,
+  format: Extract<CopyFormat, { format: 'csv' }>,
+  columns: readonly DatasetColumn[],
+): (string | null)[][] {
+  const records: string[][] = parse(text, {
+    delimiter: format.delimiter,
+    quote: format.quote,
+    escape: format.quote,
+  });
+  return records.map((record) =>
+    record.map((value, i) =>
+      value === '' ? null : (copyText(columns[i]!.type, value, true) ?? `invalid: ${value}`),
+    ),
+  );
+}
+
 /** What a test may change: any option, and any of the limits alone. */
 export type TestOptions = Partial<Omit<IngestOptions, 'limits'>> & { limits?: Partial<IngestLimits> };
 
@@ -57,19 +82,24 @@ export function fileStream(content: string | Buffer, chunkSize = 7): Readable {
 
 export async function load(input: string | Buffer | Readable, overrides: TestOptions = {}): Promise<Loaded> {
   let columns: DatasetColumn[] = [];
+  // Set in the callback: a holder, since TypeScript would narrow a plain variable to its first value.
+  const sent: { format: CopyFormat } = { format: { format: 'text' } };
   const chunks: Buffer[] = [];
   const result = await ingest(
     input instanceof Readable ? input : fileStream(input),
     options(overrides),
-    async (found) => {
+    async (found, copyFormat) => {
       columns = found;
+      sent.format = copyFormat;
       const copy = new PassThrough();
       copy.on('data', (chunk: Buffer) => chunks.push(chunk));
       return copy;
     },
   );
   const copyText = Buffer.concat(chunks).toString();
-  return { result, columns, rows: parseCopy(copyText), copyText };
+  const { format } = sent;
+  const rows = format.format === 'csv' ? parseCopyCsv(copyText, format, columns) : parseCopy(copyText);
+  return { result, columns, rows, copyText, format };
 }
 
 /** The IngestError a load is refused with; also tells whether `onColumns` was ever called. */

@@ -75,6 +75,12 @@ export interface Source {
    */
   textual: boolean;
   batches: AsyncIterable<SourceRow[]>;
+  /** CSV: the delimiter in use, and whether the first record named the columns. */
+  delimiter?: string;
+  header?: boolean;
   /** Releases what the source holds (temporary files); safe to call at any point. */
   close(): Promise<void>;
 }
+
+/** How rows reach COPY: PostgreSQL text format lines made by us, or the file's own CSV bytes. */
+export type CopyFormat = { format: 'text' } | { format: 'csv'; delimiter: string; quote: string };

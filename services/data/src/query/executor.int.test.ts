@@ -4,212 +4,242 @@ import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Pool } from '@datalab/platform';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
-import { openCursor, type CursorOptions, type Statement } from './executor.ts';
+import { runBounded } from './bounded.ts';
+import { openCursor, type CursorOptions, type RowCursor, type Statement } from './executor.ts';
 import { createTestDataset, queryTestDatabase } from './query.test-fixtures.ts';
 import type { ResultValue } from './result-values.ts';
 
 const options: CursorOptions = { timeoutMs: 5000, batchSize: 100 };
 
-async function readAll(pool: Pool, statement: Statement, extra: Partial<CursorOptions> = {}) {
-  const cursor = await openCursor(pool, statement, { ...options, ...extra });
-  const rows: ResultValue[][] = [];
-  for await (const batch of cursor.batches()) rows.push(...batch);
-  return { columns: cursor.columns, rows, truncated: cursor.truncated, consistent: cursor.consistent };
-}
-
 const sql = (text: string): Statement => ({ text, values: [] });
 
-describe('the reader transaction, on its own (what stops SQL the guard would have missed)', () => {
-  let db: Database;
-  let dataset: Dataset;
-  // One connection: proves each query gives it back healthy.
-  let single: Pool;
+type Open = (pool: Pool, statement: Statement, options: CursorOptions) => Promise<RowCursor>;
 
-  beforeAll(async () => {
-    db = await queryTestDatabase();
-    single = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    dataset = await createTestDataset(db.pool, {
-      ownerId: randomUUID(),
-      columns: [
+/** Both ways user SQL runs: a cursor (exports, streamed) and one bounded statement (answers under the row cap). */
+const WAYS: [string, Open][] = [
+  ['through a cursor', openCursor],
+  [
+    'as one bounded statement',
+    (pool, statement, opts) => runBounded(pool, statement, { maxRows: 1000, ...opts }),
+  ],
+];
+
+describe.each(WAYS)(
+  'the reader transaction, on its own, %s (what stops SQL the guard would have missed)',
+  (_way, open) => {
+    async function readAll(pool: Pool, statement: Statement, extra: Partial<CursorOptions> = {}) {
+      const cursor = await open(pool, statement, { ...options, ...extra });
+      const rows: ResultValue[][] = [];
+      for await (const batch of cursor.batches()) rows.push(...batch);
+      return { columns: cursor.columns, rows, truncated: cursor.truncated, consistent: cursor.consistent };
+    }
+
+    let db: Database;
+    let dataset: Dataset;
+    // One connection: proves each query gives it back healthy.
+    let single: Pool;
+
+    beforeAll(async () => {
+      db = await queryTestDatabase();
+      single = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+      dataset = await createTestDataset(db.pool, {
+        ownerId: randomUUID(),
+        columns: [
+          { name: 'n', type: 'integer' },
+          { name: 'label', type: 'text' },
+        ],
+        rows: [
+          [1, 'one'],
+          [2, 'two'],
+        ],
+      });
+    });
+    afterAll(async () => {
+      await single.end();
+      await db.close();
+    });
+
+    it('reads a dataset table and types its columns', async () => {
+      const result = await readAll(
+        db.pool,
+        sql(`SELECT n, label FROM ${qualifiedTable(dataset)} ORDER BY n`),
+      );
+      expect(result.columns).toEqual([
         { name: 'n', type: 'integer' },
         { name: 'label', type: 'text' },
-      ],
-      rows: [
+      ]);
+      expect(result.rows).toEqual([
         [1, 'one'],
         [2, 'two'],
-      ],
+      ]);
+      expect(result.truncated).toBe(false);
     });
-  });
-  afterAll(async () => {
-    await single.end();
-    await db.close();
-  });
 
-  it('reads a dataset table and types its columns', async () => {
-    const result = await readAll(db.pool, sql(`SELECT n, label FROM ${qualifiedTable(dataset)} ORDER BY n`));
-    expect(result.columns).toEqual([
-      { name: 'n', type: 'integer' },
-      { name: 'label', type: 'text' },
-    ]);
-    expect(result.rows).toEqual([
-      [1, 'one'],
-      [2, 'two'],
-    ]);
-    expect(result.truncated).toBe(false);
-  });
-
-  it('refuses a statement that writes: a cursor holds only a query', async () => {
-    const table = qualifiedTable(dataset);
-    await expect(
-      readAll(db.pool, sql(`INSERT INTO ${table} (n) VALUES (3) RETURNING n`)),
-    ).rejects.toMatchObject({
-      code: '42601',
+    it('refuses a statement that writes: only a query can be read from', async () => {
+      const table = qualifiedTable(dataset);
+      await expect(
+        readAll(db.pool, sql(`INSERT INTO ${table} (n) VALUES (3) RETURNING n`)),
+      ).rejects.toMatchObject({
+        code: '42601',
+      });
+      await expect(
+        readAll(db.pool, sql(`WITH gone AS (DELETE FROM ${table} RETURNING n) SELECT * FROM gone`)),
+      ).rejects.toMatchObject({ code: '0A000' });
+      const count = await db.pool.query(`SELECT count(*)::int AS n FROM ${table}`);
+      expect(count.rows[0]).toEqual({ n: 2 });
     });
-    await expect(
-      readAll(db.pool, sql(`WITH gone AS (DELETE FROM ${table} RETURNING n) SELECT * FROM gone`)),
-    ).rejects.toMatchObject({ code: '0A000' });
-    const count = await db.pool.query(`SELECT count(*)::int AS n FROM ${table}`);
-    expect(count.rows[0]).toEqual({ n: 2 });
-  });
 
-  it('refuses to lock rows: the transaction is read-only', async () => {
-    await expect(
-      readAll(db.pool, sql(`SELECT n FROM ${qualifiedTable(dataset)} FOR UPDATE`)),
-    ).rejects.toMatchObject({
-      code: '25006',
+    it('refuses to lock rows: the transaction is read-only', async () => {
+      await expect(
+        readAll(db.pool, sql(`SELECT n FROM ${qualifiedTable(dataset)} FOR UPDATE`)),
+      ).rejects.toMatchObject({
+        code: '25006',
+      });
     });
-  });
 
-  it('undoes whatever a query changed in its session: the transaction always rolls back', async () => {
-    await readAll(single, sql("SELECT set_config('datalab.marker', 'left behind', false) AS marker"));
-    const after = await single.query<{ marker: string | null }>(
-      "SELECT current_setting('datalab.marker', true) AS marker",
-    );
-    expect(after.rows[0]?.marker).not.toBe('left behind');
-  });
-
-  it('refuses to read the metadata tables: the reader role may only read dataset tables', async () => {
-    await expect(readAll(db.pool, sql('SELECT * FROM data.datasets'))).rejects.toMatchObject({
-      code: '42501',
-    });
-  });
-
-  it('on the restricted query login, cannot switch back to a stronger role to read what it may not', async () => {
-    const restricted = new pg.Pool({ connectionString: inject('queryDatabaseUrl'), max: 1 });
-    try {
-      const owner = new URL(inject('databaseUrl')).username;
-      const escape = sql(
-        `SELECT set_config('role', '${owner}', true) AS r, query_to_xml('SELECT count(*) FROM data.datasets', true, false, '') AS x`,
+    it('undoes whatever a query changed in its session: the transaction always rolls back', async () => {
+      await readAll(single, sql("SELECT set_config('datalab.marker', 'left behind', false) AS marker"));
+      const after = await single.query<{ marker: string | null }>(
+        "SELECT current_setting('datalab.marker', true) AS marker",
       );
-      await expect(readAll(restricted, escape)).rejects.toMatchObject({ code: '42501' });
-      expect(
-        (await readAll(restricted, sql(`SELECT count(*) AS n FROM ${qualifiedTable(dataset)}`))).rows,
-      ).toEqual([[2]]);
-    } finally {
-      await restricted.end();
-    }
-  });
+      expect(after.rows[0]?.marker).not.toBe('left behind');
+    });
 
-  it('refuses to read the password catalog', async () => {
-    await expect(readAll(db.pool, sql('SELECT rolpassword FROM pg_catalog.pg_authid'))).rejects.toMatchObject(
-      {
+    it('refuses to read the metadata tables: the reader role may only read dataset tables', async () => {
+      await expect(readAll(db.pool, sql('SELECT * FROM data.datasets'))).rejects.toMatchObject({
         code: '42501',
-      },
-    );
-  });
-
-  it('drops a session advisory lock the query took before the connection is reused', async () => {
-    await readAll(single, sql('SELECT pg_advisory_lock(4242) AS locked'));
-    const held = await single.query(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
-    );
-    expect(held.rows[0]).toEqual({ n: 0 });
-  });
-
-  it('stops a runaway query at the statement timeout and the connection serves the next query', async () => {
-    const started = Date.now();
-    await expect(
-      readAll(single, sql('SELECT count(*) FROM (SELECT generate_series(1, 1e10)) s'), { timeoutMs: 300 }),
-    ).rejects.toMatchObject({ code: '57014' });
-    expect(Date.now() - started).toBeLessThan(5000);
-    const next = await readAll(single, sql('SELECT 41 + 1 AS answer'));
-    expect(next.rows).toEqual([[42]]);
-    expect(single.totalCount).toBe(1);
-  });
-
-  it('kills pg_sleep(600) at the timeout', async () => {
-    await expect(readAll(single, sql('SELECT pg_sleep(600)'), { timeoutMs: 300 })).rejects.toMatchObject({
-      code: '57014',
+      });
     });
-    expect((await readAll(single, sql('SELECT 1 AS one'))).rows).toEqual([[1]]);
-  });
 
-  it('reads one row past the cap to say the answer was truncated', async () => {
-    const result = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 250) g'), { maxRows: 120 });
-    expect(result.rows).toHaveLength(120);
-    expect(result.rows.at(-1)).toEqual([120]);
-    expect(result.truncated).toBe(true);
-    const exact = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 120) g'), { maxRows: 120 });
-    expect(exact.rows).toHaveLength(120);
-    expect(exact.truncated).toBe(false);
-  });
-
-  it('says whether the snapshot shows the dataset versions the caller resolved', async () => {
-    const text = `SELECT n FROM ${qualifiedTable(dataset)}`;
-    const current = await readAll(db.pool, sql(text), {
-      expectVersions: new Map([[dataset.id, dataset.version]]),
+    it('on the restricted query login, cannot switch back to a stronger role to read what it may not', async () => {
+      const restricted = new pg.Pool({ connectionString: inject('queryDatabaseUrl'), max: 1 });
+      try {
+        const owner = new URL(inject('databaseUrl')).username;
+        const escape = sql(
+          `SELECT set_config('role', '${owner}', true) AS r, query_to_xml('SELECT count(*) FROM data.datasets', true, false, '') AS x`,
+        );
+        await expect(readAll(restricted, escape)).rejects.toMatchObject({ code: '42501' });
+        expect(
+          (await readAll(restricted, sql(`SELECT count(*) AS n FROM ${qualifiedTable(dataset)}`))).rows,
+        ).toEqual([[2]]);
+      } finally {
+        await restricted.end();
+      }
     });
-    expect(current.consistent).toBe(true);
-    const stale = await readAll(db.pool, sql(text), {
-      expectVersions: new Map([[dataset.id, dataset.version + 1]]),
-    });
-    expect(stale.consistent).toBe(false);
-  });
 
-  it('gives the connection back when the reader stops early', async () => {
-    const cursor = await openCursor(single, sql('SELECT g FROM generate_series(1, 1000) g'), {
-      ...options,
-      batchSize: 10,
+    it('refuses to read the password catalog', async () => {
+      await expect(
+        readAll(db.pool, sql('SELECT rolpassword FROM pg_catalog.pg_authid')),
+      ).rejects.toMatchObject({
+        code: '42501',
+      });
     });
-    for await (const batch of cursor.batches()) {
-      expect(batch).toHaveLength(10);
-      break;
-    }
-    expect((await readAll(single, sql('SELECT 2 AS two'))).rows).toEqual([[2]]);
-  });
 
-  it('returns values in answer form: big integers as text, timestamps ISO, JSON parsed', async () => {
-    const result = await readAll(
-      db.pool,
-      sql(
-        `SELECT 9007199254740993::bigint AS big, 12::bigint AS small, 1.5::numeric AS num, true AS yes,
+    it('drops a session advisory lock the query took before the connection is reused', async () => {
+      await readAll(single, sql('SELECT pg_advisory_lock(4242) AS locked'));
+      const held = await single.query(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()",
+      );
+      expect(held.rows[0]).toEqual({ n: 0 });
+    });
+
+    it('stops a runaway query at the statement timeout and the connection serves the next query', async () => {
+      const started = Date.now();
+      await expect(
+        readAll(single, sql('SELECT count(*) FROM (SELECT generate_series(1, 1e10)) s'), { timeoutMs: 300 }),
+      ).rejects.toMatchObject({ code: '57014' });
+      expect(Date.now() - started).toBeLessThan(5000);
+      const next = await readAll(single, sql('SELECT 41 + 1 AS answer'));
+      expect(next.rows).toEqual([[42]]);
+      expect(single.totalCount).toBe(1);
+    });
+
+    it('kills pg_sleep(600) at the timeout', async () => {
+      await expect(readAll(single, sql('SELECT pg_sleep(600)'), { timeoutMs: 300 })).rejects.toMatchObject({
+        code: '57014',
+      });
+      expect((await readAll(single, sql('SELECT 1 AS one'))).rows).toEqual([[1]]);
+    });
+
+    it('reads one row past the cap to say the answer was truncated', async () => {
+      const result = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 250) g'), { maxRows: 120 });
+      expect(result.rows).toHaveLength(120);
+      expect(result.rows.at(-1)).toEqual([120]);
+      expect(result.truncated).toBe(true);
+      const exact = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 120) g'), { maxRows: 120 });
+      expect(exact.rows).toHaveLength(120);
+      expect(exact.truncated).toBe(false);
+    });
+
+    it('says whether the snapshot shows the dataset versions the caller resolved', async () => {
+      const text = `SELECT n FROM ${qualifiedTable(dataset)}`;
+      const current = await readAll(db.pool, sql(text), {
+        expectVersions: new Map([[dataset.id, dataset.version]]),
+      });
+      expect(current.consistent).toBe(true);
+      const stale = await readAll(db.pool, sql(text), {
+        expectVersions: new Map([[dataset.id, dataset.version + 1]]),
+      });
+      expect(stale.consistent).toBe(false);
+    });
+
+    it('gives the connection back when the reader stops early', async () => {
+      const cursor = await open(single, sql('SELECT g FROM generate_series(1, 1000) g'), {
+        ...options,
+        batchSize: 10,
+      });
+      for await (const batch of cursor.batches()) {
+        expect(batch).toHaveLength(10);
+        break;
+      }
+      expect((await readAll(single, sql('SELECT 2 AS two'))).rows).toEqual([[2]]);
+    });
+
+    it('returns values in answer form: big integers as text, timestamps ISO, JSON parsed', async () => {
+      const result = await readAll(
+        db.pool,
+        sql(
+          `SELECT 9007199254740993::bigint AS big, 12::bigint AS small, 1.5::numeric AS num, true AS yes,
                 DATE '2024-02-29' AS day, TIMESTAMPTZ '2024-01-02 03:04:05.123456+02' AS at,
                 '{"a": [1, 2]}'::jsonb AS doc, ARRAY[1, 2] AS list, NULL::text AS nothing`,
-      ),
-    );
-    expect(result.columns.map((column) => column.type)).toEqual([
-      'integer',
-      'integer',
-      'float',
-      'boolean',
-      'date',
-      'timestamp',
-      'json',
-      'json',
-      'text',
-    ]);
-    expect(result.rows).toEqual([
-      [
-        '9007199254740993',
-        12,
-        1.5,
-        true,
-        '2024-02-29',
-        '2024-01-02T01:04:05.123456Z',
-        { a: [1, 2] },
-        [1, 2],
-        null,
-      ],
-    ]);
-  });
-});
+        ),
+      );
+      expect(result.columns.map((column) => column.type)).toEqual([
+        'integer',
+        'integer',
+        'float',
+        'boolean',
+        'date',
+        'timestamp',
+        'json',
+        'json',
+        'text',
+      ]);
+      expect(result.rows).toEqual([
+        [
+          '9007199254740993',
+          12,
+          1.5,
+          true,
+          '2024-02-29',
+          '2024-01-02T01:04:05.123456Z',
+          { a: [1, 2] },
+          [1, 2],
+          null,
+        ],
+      ]);
+    });
+
+    it('runs a statement that ends with semicolons and a comment', async () => {
+      const result = await readAll(db.pool, sql('SELECT 7 AS seven; ; -- the answer\n'));
+      expect(result.rows).toEqual([[7]]);
+    });
+
+    it("points an error at the place in the caller's statement", async () => {
+      await expect(readAll(db.pool, sql('SELECT nope FROM (SELECT 1 AS one) s'))).rejects.toMatchObject({
+        code: '42703',
+        position: '8',
+      });
+    });
+  },
+);

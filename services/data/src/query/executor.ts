@@ -40,7 +40,7 @@ export interface RowCursor {
 }
 
 const CURSOR = 'datalab_result';
-const RAW_TEXT = { getTypeParser: () => (text: string) => text };
+export const RAW_TEXT = { getTypeParser: () => (text: string) => text };
 
 function setup(timeoutMs: number): string {
   const ms = Math.max(1, Math.trunc(timeoutMs));
@@ -65,12 +65,18 @@ async function snapshotShows(client: PoolClient, expected: ReadonlyMap<string, n
   );
 }
 
-/** Opens the reader transaction, declares the cursor and fetches the first batch (so errors come before any answer). */
-export async function openCursor(
+/** A connection inside the reader transaction, as the reader role; `close` rolls back and returns it. */
+export interface ReaderSession {
+  client: PoolClient;
+  consistent: boolean;
+  close: () => Promise<void>;
+}
+
+/** Checks out a connection and opens the read-only transaction every query and export runs in. */
+export async function openReader(
   pool: Pool,
-  statement: Statement,
-  options: CursorOptions,
-): Promise<RowCursor> {
+  options: Pick<CursorOptions, 'timeoutMs' | 'expectVersions'>,
+): Promise<ReaderSession> {
   const client = await pool.connect();
   let broken = false;
   let closed = false;
@@ -90,11 +96,25 @@ export async function openCursor(
     client.removeListener('error', onError);
     client.release(broken);
   };
-
   try {
     await client.query(setup(options.timeoutMs));
     const consistent = await snapshotShows(client, options.expectVersions ?? new Map());
     await client.query('SET LOCAL ROLE datalab_reader');
+    return { client, consistent, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** Opens the reader transaction, declares the cursor and fetches the first batch (so errors come before any answer). */
+export async function openCursor(
+  pool: Pool,
+  statement: Statement,
+  options: CursorOptions,
+): Promise<RowCursor> {
+  const { client, consistent, close } = await openReader(pool, options);
+  try {
     await declare(client, statement);
     const reader = batchReader(client, options);
     const first = await reader.next();
@@ -126,14 +146,18 @@ export async function openCursor(
 
 const DECLARE = `DECLARE ${CURSOR} NO SCROLL CURSOR FOR `;
 
-/** Error positions are made to count from the start of the caller's statement, not of DECLARE. */
+/** Error positions are made to count from the start of the caller's statement, not of what we put before it. */
+export function shiftPosition(error: unknown, prefix: string): unknown {
+  const at = error instanceof Error ? Number((error as { position?: string }).position) : NaN;
+  if (at > prefix.length) (error as { position?: string }).position = String(at - prefix.length);
+  return error;
+}
+
 async function declare(client: PoolClient, statement: Statement): Promise<void> {
   try {
     await client.query({ text: `${DECLARE}${statement.text}`, values: [...statement.values] });
   } catch (error) {
-    const at = error instanceof Error ? Number((error as { position?: string }).position) : NaN;
-    if (at > DECLARE.length) (error as { position?: string }).position = String(at - DECLARE.length);
-    throw error;
+    throw shiftPosition(error, DECLARE);
   }
 }
 

@@ -23,6 +23,13 @@ export const queryConfigSchema = {
     0,
     86_400 * 30,
   ),
+  queryCatalogCacheMs: f.integer(
+    'QUERY_CATALOG_CACHE_MS',
+    "How long a query may reuse a dataset's metadata (owner, visibility, version) read by an earlier one; a write through any replica ends it at once. 0 reads it every time.",
+    1000,
+    0,
+    60_000,
+  ),
   queryCacheMaxEntryBytes: f.integer(
     'QUERY_CACHE_MAX_ENTRY_BYTES',
     'Largest query answer kept in the cache; bigger answers are streamed and not cached.',

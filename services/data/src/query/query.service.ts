@@ -2,7 +2,8 @@ import type { Cache, Pool, Principal, ServiceMetrics } from '@datalab/platform';
 import type { Catalog } from '../datasets/datasets.catalog.ts';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
 import { streamAnswer, wholeAnswer, type QueryAnswer } from './answers.ts';
-import { openCursor, type RowCursor, type Statement } from './executor.ts';
+import { runBounded } from './bounded.ts';
+import type { RowCursor, Statement } from './executor.ts';
 import { createDatasetExport } from './export.ts';
 import { CONTENT_TYPES } from './formats.ts';
 import { cacheKey, canonicalJson, createQueryCache } from './query-cache.ts';
@@ -100,7 +101,7 @@ export function createQueryService(deps: QueryServiceDeps) {
     const { statement, locate } = await prepared.build();
     let cursor: RowCursor;
     try {
-      cursor = await openCursor(deps.readPool, statement, {
+      cursor = await runBounded(deps.readPool, statement, {
         timeoutMs: config.queryTimeoutMs,
         maxRows: config.queryMaxRows,
         batchSize: Math.min(BATCH_ROWS, config.queryMaxRows + 1),

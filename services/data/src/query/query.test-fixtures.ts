@@ -87,6 +87,7 @@ export const testQueryConfig: QueryConfig = {
   queryMaxRows: 1000,
   queryCacheTtlSeconds: 60,
   queryCacheMaxEntryBytes: 1 << 20,
+  queryCatalogCacheMs: 0,
 };
 
 /** The query service over the test database, with its own memory cache unless one is given. */
