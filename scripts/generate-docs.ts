@@ -59,7 +59,10 @@ async function offlineDeps(definition: ServiceDefinition): Promise<ServiceDeps> 
 }
 
 /** Builds the service offline, hands it to `use`, then closes it and its dependencies. */
-async function withOfflineApp<T>(definition: ServiceDefinition, use: (app: App) => Promise<T>): Promise<T> {
+export async function withOfflineApp<T>(
+  definition: ServiceDefinition,
+  use: (app: App) => Promise<T>,
+): Promise<T> {
   const deps = await offlineDeps(definition);
   let app: App | undefined;
   try {

@@ -12,6 +12,7 @@ import { runWorkerProcess } from '@datalab/compute-service';
 import pkg from '../package.json' with { type: 'json' };
 import { allServices, findService } from './services.ts';
 import { printBanner, startAll } from './up.ts';
+import { ensureWebBuilt } from './web-build.ts';
 
 const USAGE = `Usage: datalab <command>
 
@@ -91,7 +92,16 @@ switch (command) {
     await runProcess(
       process.env,
       (platform) => startAll(platform, process.env),
-      (platform, services) => printBanner(platform, services, pkg.version),
+      (platform, services) => {
+        printBanner(platform, services, pkg.version);
+        // Built once the services run (a bad configuration builds nothing), without holding them
+        // up: the gateway serves the UI as soon as it lands. WEB_DIST_DIR names a UI built elsewhere.
+        if (!process.env.WEB_DIST_DIR) {
+          ensureWebBuilt(process.stderr).catch((error: unknown) =>
+            process.stderr.write(`datalab: ${error instanceof Error ? error.message : String(error)}\n`),
+          );
+        }
+      },
     );
     break;
   case 'serve': {

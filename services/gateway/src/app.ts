@@ -18,6 +18,7 @@ import { upstreamDefinitions } from './upstreams/route-table.ts';
 import { servicesRoutes } from './upstreams/services.routes.ts';
 import { createUpstreamMetrics } from './upstreams/upstream-metrics.ts';
 import { createUpstreams } from './upstreams/upstreams.ts';
+import { DEFAULT_WEB_DIST, registerWebUi } from './web-ui/web-ui.ts';
 
 export type GatewayDeps = ServiceDeps<typeof gatewayConfigSchema>;
 
@@ -85,7 +86,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     metrics: createUpstreamMetrics(deps.metrics, upstreams),
     limits: config,
   });
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
+  registerWebUi(app, config.webDistDir ?? DEFAULT_WEB_DIST);
 
   // Know the upstreams' health before the first request: listen() waits for onReady.
   app.addHook('onReady', async () => {

@@ -3,6 +3,7 @@ import { authConfigSchema } from './auth/auth.config.ts';
 import { auditConfigSchema } from './audit/audit.config.ts';
 import { httpConfigSchema } from './http/http.config.ts';
 import { rateLimitConfigSchema } from './rate-limit/rate-limit.config.ts';
+import { webUiConfigSchema } from './web-ui/web-ui.config.ts';
 
 const serviceUrls = (service: string, variable: string, port: number) =>
   f.urlList(
@@ -17,6 +18,7 @@ export const gatewayConfigSchema = {
   ...rateLimitConfigSchema,
   ...auditConfigSchema,
   ...httpConfigSchema,
+  ...webUiConfigSchema,
   dataServiceUrls: serviceUrls('data-service', 'DATA_SERVICE_URL', 8001),
   aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
   computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),

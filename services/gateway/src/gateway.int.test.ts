@@ -6,12 +6,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aiService } from '@datalab/ai-service';
 import { computeService } from '@datalab/compute-service';
 import { dataService } from '@datalab/data-service';
-import { startService, type Platform, type RunningService } from '@datalab/platform';
+import {
+  startService,
+  type ConfigSchema,
+  type Platform,
+  type RunningService,
+  type ServiceDefinition,
+} from '@datalab/platform';
 import { startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { vizService } from '@datalab/viz-service';
 import { testEnv, testPlatform } from '../../../test/helpers.ts';
 
-const BEHIND = [dataService, aiService, computeService, vizService];
+const BEHIND: readonly ServiceDefinition<ConfigSchema>[] = [
+  dataService,
+  aiService,
+  computeService,
+  vizService,
+];
 const PREFIX = {
   'data-service': 'data',
   'ai-service': 'ai',

@@ -111,6 +111,23 @@ export const commonConfigSchema = {
     'DATALAB_INTERNAL_KEY_FILE',
     'File holding that key. Neither set: generated once under DATALAB_DATA_DIR/keys.',
   ),
+  otlpEndpoint: f.optionalUrl(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OpenTelemetry collector (OTLP/HTTP, spans to <url>/v1/traces). Unset: tracing is off.',
+    ['http', 'https'],
+  ),
+  otelServiceName: f.string(
+    'OTEL_SERVICE_NAME',
+    "service.name of this process's spans (each span also names its DataLab service).",
+    'datalab',
+  ),
+  traceSamplePercent: f.integer(
+    'OTEL_TRACES_SAMPLE_PERCENT',
+    'Percentage of new traces kept (a caller that sends traceparent decides for its own trace).',
+    100,
+    0,
+    100,
+  ),
   instanceId: f.optionalString(
     'INSTANCE_ID',
     'Name of this instance in the registry. Unset: hostname-pid-random.',

@@ -5,9 +5,10 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import { NotReady, Problem, Readiness, ServiceInfo, type ServiceName } from '@datalab/contracts';
 import { handleError, handleNotFound, problemDocument, sendProblem } from '../errors/problem.ts';
-import type { ServiceMetrics } from '../metrics/metrics.ts';
+import { Gauge, type ServiceMetrics } from '../metrics/metrics.ts';
 import { checkDependencies, type DependencyCheck } from './health.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import { finishServerSpan, tracedServerFactory, tracingEnabled } from '../tracing/tracing.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -52,6 +53,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
+    ...(tracingEnabled() ? { serverFactory: tracedServerFactory(options.service) } : {}),
     ajv: {
       customOptions: {
         allErrors: true,
@@ -88,6 +90,8 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
+    finishServerSpan(request.raw, route, reply.statusCode);
+    if (request.principal) options.metrics.seenUser(request.principal.userId);
     options.metrics.httpDuration.observe(
       { service: options.service, method: request.method, route, status: String(reply.statusCode) },
       seconds,
@@ -103,7 +107,23 @@ export async function createServer(options: ServerOptions): Promise<App> {
   });
 
   registerOperationalRoutes(app, options);
+  registerDependencyGauge(options);
   return app;
+}
+
+/** `dependency_up`: the readiness checks, run when scraped, so alerts see a lost database or Redis. */
+function registerDependencyGauge(options: ServerOptions): void {
+  if (options.metrics.registry.getSingleMetric('dependency_up')) return;
+  new Gauge({
+    name: 'dependency_up',
+    help: 'Whether a dependency (postgres, redis, ...) answered its readiness check at scrape time.',
+    labelNames: ['dependency'] as const,
+    registers: [options.metrics.registry],
+    async collect() {
+      for (const dependency of await checkDependencies(options.dependencies))
+        this.set({ dependency: dependency.name }, dependency.status === 'up' ? 1 : 0);
+    },
+  });
 }
 
 function registerOperationalRoutes(app: App, options: ServerOptions): void {

@@ -4,7 +4,7 @@ import type { Adapters } from '../adapters/adapters.ts';
 import { requireInternalToken } from '../auth/internal-auth.ts';
 import type { KeySet } from '../auth/keys.ts';
 import type { commonConfigSchema } from '../config/common.config.ts';
-import type { ConfigOf, ConfigSchema } from '../config/config.ts';
+import type { ConfigOf, ConfigSchema, Env } from '../config/config.ts';
 import type { Database } from '../db/database.ts';
 import type { ServiceMetrics } from '../metrics/metrics.ts';
 import { createServer, type App, type ServerOptions } from '../server/server.ts';
@@ -27,6 +27,11 @@ export interface ServiceDeps<S extends ConfigSchema = ConfigSchema> {
   version: string;
   /** Verifies internal tokens addressed to this service and signs those it sends. */
   internalKeys: KeySet;
+  /**
+   * The environment `config` was read from: the compute-service hands it to other
+   * services' job type factories, which read their own config from it. Unset offline.
+   */
+  env?: Env;
 }
 
 /** What the runtime needs to start a service, standalone or beside the others. */

@@ -11,7 +11,8 @@ import { connectDatabase } from '../db/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded-postgres.ts';
 import { migrate } from '../db/migrate.ts';
 import { registerPoolMetrics } from '../db/pool-metrics.ts';
-import { createServiceMetrics } from '../metrics/metrics.ts';
+import { createServiceMetrics, registerDiskMetrics } from '../metrics/metrics.ts';
+import { startTracing } from '../tracing/tracing.ts';
 import { connectRedis, isRedisConfigured } from '../redis/redis.ts';
 import type { App } from '../server/server.ts';
 import type { CommonConfig, ServiceDefinition } from './definition.ts';
@@ -33,6 +34,12 @@ export interface Platform {
 }
 
 export async function startPlatform(common: CommonConfig, logger: Logger): Promise<Platform> {
+  const tracing = startTracing({
+    endpoint: common.otlpEndpoint,
+    serviceName: common.otelServiceName,
+    sampleRatio: common.traceSamplePercent / 100,
+    logger,
+  });
   const embedded = common.databaseUrl
     ? undefined
     : await startEmbeddedPostgres({ dataDir: common.dataDir, port: common.embeddedPostgresPort, logger });
@@ -71,10 +78,12 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       close: async () => {
         await adapters.close();
         await embedded?.stop();
+        await tracing.shutdown();
       },
     };
   } catch (error) {
     await embedded?.stop();
+    await tracing.shutdown();
     throw error;
   }
 }
@@ -137,6 +146,7 @@ export async function startService<S extends ConfigSchema>(
     await migrate(db.pool, { schema: definition.schema, directory: definition.migrationsDir, logger });
     const metrics = createServiceMetrics(definition.name);
     registerPoolMetrics(metrics.registry, db);
+    registerDiskMetrics(metrics.registry, common.dataDir);
     const deps = {
       name: definition.name,
       description: definition.description,
@@ -149,6 +159,7 @@ export async function startService<S extends ConfigSchema>(
       instanceId,
       version: definition.version,
       internalKeys: platform.internalKeys,
+      env: options.env,
     };
     const notices = (await definition.prepare?.(deps)) ?? [];
     app = await definition.buildApp(deps);

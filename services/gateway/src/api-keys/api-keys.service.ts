@@ -1,4 +1,12 @@
-import { AppError, roleRank, type Events, type Principal, type Role } from '@datalab/platform';
+import {
+  AppError,
+  roleRank,
+  subscribeOrWarn,
+  type Events,
+  type Logger,
+  type Principal,
+  type Role,
+} from '@datalab/platform';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import type { RecordSecurityEvent } from '../auth/security-events.ts';
 import type { RequestContext } from '../users/users.service.ts';
@@ -32,6 +40,7 @@ export function createApiKeysService(
   repository: ApiKeysRepository,
   events: Events,
   recordEvent: RecordSecurityEvent,
+  logger: Logger,
 ) {
   // Authenticating every call against the database would cost a round trip per request;
   // keys are cached briefly, and a revocation evicts them everywhere at once.
@@ -40,9 +49,15 @@ export function createApiKeysService(
   const evict = (id: string): void => {
     for (const [hash, entry] of cache) if (entry.key?.id === id) cache.delete(hash);
   };
-  const subscription = events.subscribe(REVOKED_CHANNEL, (message) => {
-    if (typeof message === 'object' && message !== null && 'id' in message) evict(String(message.id));
-  });
+  const subscription = subscribeOrWarn(
+    events,
+    REVOKED_CHANNEL,
+    (message) => {
+      if (typeof message === 'object' && message !== null && 'id' in message) evict(String(message.id));
+    },
+    logger,
+    `a key revoked on another instance stays usable here for up to ${CACHE_TTL_MS / 1000} s`,
+  );
 
   async function lookup(secret: string): Promise<ApiKeyWithOwner | undefined> {
     const hash = hashSecret(secret).toString('base64');

@@ -5,8 +5,8 @@ import type { AuditLog } from './audit.service.ts';
 /** An upstream names the resource a call created or touched with this header. */
 export const RESOURCE_ID_HEADER = 'x-resource-id';
 
-// Probes, scrapes and the docs UI's static files would drown the calls people make.
-const UNAUDITED = [/^\/health(\/|$)/, /^\/metrics$/, /^\/docs\/static\//];
+// Probes, scrapes and the static files of the docs UI and the web UI would drown the calls people make.
+const UNAUDITED = [/^\/health(\/|$)/, /^\/metrics$/, /^\/docs\/static\//, /^\/assets\//];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // `/api/v1/<service>/` comes before the first segment that can name a resource.
 const API_PREFIX_SEGMENTS = 4;

@@ -7,6 +7,9 @@ const PUBLIC = [
   /^(GET|HEAD) \/\.well-known\/jwks\.json$/,
   /^(GET|HEAD) \/(health\/(live|ready)|metrics|info|openapi\.json)$/,
   /^(GET|HEAD) \/docs(\/.*)?$/,
+  // The web UI's pages and assets, outside /api: plain paths only (no escapes, `//` or dot
+  // segments), so nothing the router would resolve into /api can pass as public.
+  /^(GET|HEAD) (?!.*\/[/.])\/(?!api(\/|$))[\w.~\-/]*$/,
 ];
 
 /** Calls beyond reading that viewers may make: POSTs that only read, and their own credentials. */

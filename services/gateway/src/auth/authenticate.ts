@@ -6,7 +6,9 @@ import {
   roleRank,
   verifyAccessToken,
   type Events,
+  subscribeOrWarn,
   type KeySet,
+  type Logger,
   type Principal,
   type Role,
 } from '@datalab/platform';
@@ -30,6 +32,7 @@ export interface AuthenticatorOptions {
   apiKeys: ApiKeysService;
   users: UsersRepository;
   events: Events;
+  logger: Logger;
 }
 
 function credentialOf(request: FastifyRequest): string | undefined {
@@ -51,10 +54,16 @@ function credentialOf(request: FastifyRequest): string | undefined {
  */
 export function createAuthenticator(options: AuthenticatorOptions) {
   const statuses = new Map<string, UserStatus>();
-  const subscription = options.events.subscribe(USER_CHANGED_CHANNEL, (message) => {
-    if (typeof message === 'object' && message !== null && 'id' in message)
-      statuses.delete(String(message.id));
-  });
+  const subscription = subscribeOrWarn(
+    options.events,
+    USER_CHANGED_CHANNEL,
+    (message) => {
+      if (typeof message === 'object' && message !== null && 'id' in message)
+        statuses.delete(String(message.id));
+    },
+    options.logger,
+    `a user disabled on another instance keeps access here for up to ${STATUS_TTL_MS / 1000} s`,
+  );
 
   async function currentStatus(userId: string): Promise<UserStatus | undefined> {
     const cached = statuses.get(userId);

@@ -11,7 +11,7 @@ import type { RecordSecurityEvent } from './security-events.ts';
 
 /** Users, sessions, API keys and the authenticator, wired to one another. */
 export function createIdentity(deps: GatewayDeps, keys: KeySet, recordEvent: RecordSecurityEvent) {
-  const { config, db, adapters } = deps;
+  const { config, db, adapters, logger } = deps;
   const usersRepository = createUsersRepository(db.pool);
   const sessions = createSessionsService(usersRepository, createSessionsRepository(db.pool), recordEvent, {
     keys,
@@ -21,13 +21,19 @@ export function createIdentity(deps: GatewayDeps, keys: KeySet, recordEvent: Rec
     lockoutThreshold: config.lockoutThreshold,
     lockoutMinutes: config.lockoutMinutes,
   });
-  const apiKeys = createApiKeysService(createApiKeysRepository(db.pool), adapters.events, recordEvent);
+  const apiKeys = createApiKeysService(
+    createApiKeysRepository(db.pool),
+    adapters.events,
+    recordEvent,
+    logger,
+  );
   const authenticator = createAuthenticator({
     keys,
     issuer: config.issuer,
     apiKeys,
     users: usersRepository,
     events: adapters.events,
+    logger,
   });
   const users = createUsersService(usersRepository, recordEvent, async (userId, disabled) => {
     await authenticator.forget(userId);
