@@ -64,7 +64,13 @@ describe.skipIf(!hasRedis)(
         RATE_LIMIT_DEFAULT: '100000',
         LOG_LEVEL: 'warn',
       });
-      worker = startWorker(lab, { WORKER_CONCURRENCY: '8' });
+      worker = startWorker(lab, { WORKER_CONCURRENCY: '8', LOG_LEVEL: 'info' });
+      // The master must die under a running worker, not one still starting (which would refuse to start).
+      await until(
+        'the worker to start',
+        () => (worker?.output().includes('"msg":"worker started"') ? true : undefined),
+        120_000,
+      );
       // Starting a whole DataLab on a busy two-core machine takes its time.
     }, 240_000);
 
@@ -142,6 +148,7 @@ describe.skipIf(!hasRedis)(
         60_000,
       );
       expect(states).toHaveLength(accepted.length);
-    });
+      // Its own waits (promotion 30 s, recovery 6 s, the jobs 60 s) exceed the default test budget.
+    }, 120_000);
   },
 );

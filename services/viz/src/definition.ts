@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
+import { vizConfigSchema } from './config.ts';
 
 export const vizService = defineService({
   name: 'viz-service',
@@ -11,6 +12,6 @@ export const vizService = defineService({
   portOffset: 4,
   schema: 'viz',
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-  configSchema: {},
+  configSchema: vizConfigSchema,
   buildApp,
 });

@@ -1,1 +1,2 @@
 export { vizService } from './definition.ts';
+export { vizJobTypes } from './jobs/render.job.ts';

@@ -256,8 +256,8 @@ describe.skipIf(!redisUrl)('Redis losing its data (FLUSHALL on a redis-server of
 
     const client = new Redis(url);
     try {
-      await client.flushall();
-      expect(await client.dbsize()).toBe(0);
+      // Not DBSIZE afterwards: a worker's heartbeat may land in between.
+      expect(await client.flushall()).toBe('OK');
     } finally {
       client.disconnect();
     }

@@ -1,0 +1,130 @@
+import {
+  AppError,
+  assertCanCreate,
+  assertCanManage,
+  assertCanRead,
+  type OwnedResource,
+  type Principal,
+} from '@datalab/platform';
+import type { ChartsService } from '../charts/charts.service.ts';
+import type { DashboardRow, DashboardsRepository, DashboardSummaryRow } from './dashboards.repository.ts';
+import type {
+  CreateDashboardBody,
+  Dashboard,
+  DashboardList,
+  DashboardSummary,
+  Layout,
+  ListDashboardsQuery,
+  UpdateDashboardBody,
+} from './dashboards.schemas.ts';
+
+const WHAT = 'dashboard';
+
+function toSummary(row: DashboardSummaryRow): DashboardSummary {
+  return {
+    id: row.id,
+    owner_id: row.owner_id,
+    visibility: row.visibility,
+    title: row.title,
+    description: row.description,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+function toDashboard(row: DashboardRow): Dashboard {
+  return { ...toSummary(row), layout: row.layout };
+}
+
+function ownership(row: DashboardRow | undefined): OwnedResource | undefined {
+  return row && { ownerId: row.owner_id, visibility: row.visibility };
+}
+
+export function createDashboardsService(dashboards: DashboardsRepository, charts: ChartsService) {
+  /**
+   * Every item fits in the grid, and every chart is one the author may read:
+   * a dashboard cannot be used to show a chart its author cannot see.
+   */
+  async function assertValidLayout(principal: Principal, layout: Layout): Promise<void> {
+    const errors: { field: string; message: string }[] = [];
+    for (const [i, item] of layout.items.entries()) {
+      if (item.x + item.w > layout.columns)
+        errors.push({
+          field: `/body/layout/items/${i}/w`,
+          message: `x + w must be at most columns (${layout.columns})`,
+        });
+      if (item.type === 'chart') {
+        await charts.get(principal, item.chart_id).catch((error: unknown) => {
+          if (!(error instanceof AppError) || error.kind !== 'not_found') throw error;
+          errors.push({
+            field: `/body/layout/items/${i}/chart_id`,
+            message: 'no such chart (or not one you may read)',
+          });
+        });
+      }
+    }
+    if (errors.length > 0)
+      throw new AppError(
+        'invalid',
+        `The dashboard layout is wrong: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        { errors },
+      );
+  }
+
+  async function readable(principal: Principal, id: string): Promise<DashboardRow> {
+    const row = await dashboards.findById(id);
+    assertCanRead(principal, ownership(row), WHAT);
+    return row!;
+  }
+
+  async function manageable(principal: Principal, id: string): Promise<DashboardRow> {
+    const row = await dashboards.findById(id);
+    assertCanManage(principal, ownership(row), WHAT);
+    return row!;
+  }
+
+  return {
+    readable,
+
+    async create(principal: Principal, input: CreateDashboardBody): Promise<Dashboard> {
+      assertCanCreate(principal, WHAT);
+      await assertValidLayout(principal, input.layout);
+      const row = await dashboards.insert({
+        ownerId: principal.userId,
+        visibility: input.visibility ?? 'private',
+        title: input.title,
+        description: input.description ?? '',
+        layout: input.layout,
+      });
+      return toDashboard(row);
+    },
+
+    async list(principal: Principal, query: ListDashboardsQuery): Promise<DashboardList> {
+      const filter = {
+        ownerId: query.owner === 'me' ? principal.userId : undefined,
+        readerId: principal.role === 'admin' ? undefined : principal.userId,
+      };
+      const { rows, total } = await dashboards.list(filter, query.limit, query.offset);
+      return { dashboards: rows.map(toSummary), total };
+    },
+
+    async get(principal: Principal, id: string): Promise<Dashboard> {
+      return toDashboard(await readable(principal, id));
+    },
+
+    async update(principal: Principal, id: string, changes: UpdateDashboardBody): Promise<Dashboard> {
+      await manageable(principal, id);
+      if (changes.layout) await assertValidLayout(principal, changes.layout);
+      const row = await dashboards.update(id, changes);
+      if (!row) throw new AppError('not_found', `${WHAT} not found`);
+      return toDashboard(row);
+    },
+
+    async delete(principal: Principal, id: string): Promise<void> {
+      await manageable(principal, id);
+      if (!(await dashboards.delete(id))) throw new AppError('not_found', `${WHAT} not found`);
+    },
+  };
+}
+
+export type DashboardsService = ReturnType<typeof createDashboardsService>;

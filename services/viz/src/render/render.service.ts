@@ -1,0 +1,181 @@
+import { AppError, type Principal } from '@datalab/platform';
+import { compileBuilder } from '../builder/builder.compile.ts';
+import type { ChartBuilder } from '../builder/builder.schemas.ts';
+import { assertValidSpec, type ChartSpec } from '../charts/charts.spec.ts';
+import type { VizConfig } from '../config.ts';
+import type { DataClient } from '../data/data.client.ts';
+import { etagOf, matchesIfNoneMatch, renderKey, type RenderCache } from './render.cache.ts';
+import { resolveData, type ResolvedData } from './render.data.ts';
+import { sized, type SvgChart } from './render.engine.ts';
+import { assertRenderable } from './render.limits.ts';
+import type { RenderMetrics } from './render.metrics.ts';
+import { CONTENT_TYPES, type ImageFormat, type OutputSize } from './render.output.ts';
+import type { RenderPool } from './render.pool.ts';
+import type { RenderFormat } from './render.schemas.ts';
+import { inferFieldTypes } from './render.types.ts';
+
+export interface RenderOptions {
+  format: RenderFormat;
+  width?: number | undefined;
+  height?: number | undefined;
+  scale: number;
+  ifNoneMatch?: string | undefined;
+}
+
+export interface RenderResult {
+  status: 200 | 304;
+  etag: string;
+  contentType: string;
+  body: Buffer | undefined;
+  cache: 'hit' | 'miss' | 'not_modified';
+}
+
+export interface Prepared {
+  spec: ChartSpec;
+  resolved: ResolvedData;
+  pointer: string;
+}
+
+export interface RenderDeps {
+  data: DataClient;
+  pool: RenderPool;
+  cache: RenderCache;
+  metrics: RenderMetrics;
+  config: VizConfig;
+}
+
+/** What a render is asked for: a Vega-Lite spec or a chart-builder description, and where it sits in the request. */
+export type RenderInput = { spec: unknown; pointer: string } | { chart: ChartBuilder; pointer: string };
+
+export function createRenderService(deps: RenderDeps) {
+  const { config, metrics } = deps;
+  const limits = { maxMarks: config.renderMaxMarks, timeoutMs: config.renderTimeoutMs };
+
+  function assertPixels(options: RenderOptions): void {
+    if (options.width === undefined || options.height === undefined) return;
+    const pixels = Math.round(options.width * options.scale) * Math.round(options.height * options.scale);
+    if (pixels > config.renderMaxPixels)
+      throw new AppError(
+        'too_large',
+        `The image would have ${pixels} pixels; at most ${config.renderMaxPixels} are rendered`,
+        {
+          errors: [
+            {
+              field: '/querystring',
+              message: `width × height × scale² must be at most ${config.renderMaxPixels}`,
+            },
+          ],
+        },
+      );
+  }
+
+  /** The checked Vega-Lite spec of either kind of input. */
+  function specOf(input: RenderInput): ChartSpec {
+    const spec = 'chart' in input ? compileBuilder(input.chart) : input.spec;
+    assertValidSpec(spec, input.pointer);
+    assertRenderable(spec, input.pointer, { maxRows: config.renderMaxRows });
+    return spec;
+  }
+
+  /** The checked spec and its data sources, resolved as the caller (versions known, rows not yet read). */
+  async function prepare(principal: Principal, input: RenderInput): Promise<Prepared> {
+    const spec = specOf(input);
+    const resolved = await resolveData(
+      { data: deps.data, maxRows: config.renderMaxRows },
+      principal,
+      spec,
+      input.pointer,
+    );
+    return { spec, resolved, pointer: input.pointer };
+  }
+
+  /** Reads the rows and draws the chart as SVG at its own size, or filling width × height. */
+  async function draw(prepared: Prepared, width?: number, height?: number): Promise<SvgChart> {
+    const inlined = inferFieldTypes(await prepared.resolved.inline());
+    assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
+    const reply = await deps.pool.run({
+      kind: 'svg',
+      spec: sized(inlined, width, height),
+      pointer: prepared.pointer,
+      limits,
+    });
+    return reply.chart!;
+  }
+
+  /** An SVG drawn here (a dashboard) in an image format, in a render thread. */
+  async function encodeSvg(chart: SvgChart, format: ImageFormat, size: OutputSize): Promise<Buffer> {
+    const reply = await deps.pool.run({
+      kind: 'encode',
+      chart,
+      format,
+      size,
+      maxPixels: config.renderMaxPixels,
+    });
+    return Buffer.from(reply.bytes!);
+  }
+
+  /**
+   * Answers 304, or the cached bytes, or what `produce` makes (then cached):
+   * in that order, so the cheapest answer that is right wins.
+   */
+  async function respond(
+    key: string,
+    options: RenderOptions,
+    produce: () => Promise<Buffer>,
+  ): Promise<RenderResult> {
+    const etag = etagOf(key);
+    const contentType = CONTENT_TYPES[options.format];
+    if (matchesIfNoneMatch(options.ifNoneMatch, etag)) {
+      metrics.cacheLookup('not_modified');
+      return { status: 304, etag, contentType, body: undefined, cache: 'not_modified' };
+    }
+    const cached = await deps.cache.get(key);
+    metrics.cacheLookup(cached ? 'hit' : 'miss');
+    if (cached) return { status: 200, etag, contentType, body: cached, cache: 'hit' };
+    const done = metrics.start(options.format);
+    const body = await produce();
+    done();
+    await deps.cache.set(key, body);
+    return { status: 200, etag, contentType, body, cache: 'miss' };
+  }
+
+  async function render(
+    principal: Principal,
+    input: RenderInput,
+    options: RenderOptions,
+  ): Promise<RenderResult> {
+    assertPixels(options);
+    const prepared = await prepare(principal, input);
+    const { format, width, height, scale } = options;
+    const key = renderKey({
+      spec: prepared.spec,
+      data: prepared.resolved.versions,
+      format,
+      width,
+      height,
+      scale,
+    });
+    return respond(key, options, async () => {
+      if (format === 'json') {
+        const inlined = inferFieldTypes(await prepared.resolved.inline());
+        return Buffer.from(JSON.stringify(sized(inlined, width, height)), 'utf8');
+      }
+      const inlined = inferFieldTypes(await prepared.resolved.inline());
+      assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
+      const reply = await deps.pool.run({
+        kind: 'chart',
+        spec: sized(inlined, width, height),
+        pointer: prepared.pointer,
+        format,
+        size: { width, height, scale },
+        limits,
+        maxPixels: config.renderMaxPixels,
+      });
+      return Buffer.from(reply.bytes!);
+    });
+  }
+
+  return { render, prepare, draw, encodeSvg, respond, assertPixels };
+}
+
+export type RenderService = ReturnType<typeof createRenderService>;
