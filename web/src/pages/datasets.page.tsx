@@ -91,7 +91,9 @@ export default function DatasetsPage() {
               ))}
             </tbody>
           </table>
-          <p className="muted small">{list.data.total} datasets</p>
+          <p className="muted small">
+            {list.data.total} {list.data.total === 1 ? 'dataset' : 'datasets'}
+          </p>
         </div>
       )}
     </section>

@@ -99,7 +99,9 @@ export default function JobsPage() {
               ))}
             </tbody>
           </table>
-          <p className="muted small">{jobs.data.total} jobs</p>
+          <p className="muted small">
+            {jobs.data.total} {jobs.data.total === 1 ? 'job' : 'jobs'}
+          </p>
         </div>
       )}
     </section>
