@@ -149,7 +149,8 @@ describe('the DataLab journey in a browser', { timeout: 150_000 }, () => {
 
   it('builds, previews and saves a bar chart', async () => {
     await page.goto(`${lab.url}/charts/new?dataset=${dataset}`);
-    await page.getByLabel('Title').fill(`Units by region ${dataset}`);
+    // By role: the live preview's SVG axes carry labels that contain "title" too ("X-axis titled …").
+    await page.getByRole('textbox', { name: 'Title', exact: true }).fill(`Units by region ${dataset}`);
     await page.getByLabel('X axis').selectOption('region');
     await page.getByLabel('Aggregate').selectOption('sum');
     await page.getByLabel('Y axis').selectOption('units');
@@ -175,7 +176,7 @@ describe('the DataLab journey in a browser', { timeout: 150_000 }, () => {
 
   it('puts the chart on a dashboard', async () => {
     await page.goto(`${lab.url}/dashboards`);
-    await page.getByLabel('Title').fill(`Sales ${dataset}`);
+    await page.getByRole('textbox', { name: 'Title', exact: true }).fill(`Sales ${dataset}`);
     await page.getByRole('button', { name: 'New dashboard' }).click();
     await page.getByRole('heading', { name: `Sales ${dataset}`, level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Edit layout' }).click();
