@@ -2,6 +2,7 @@ import type { Logger, Pool } from '@datalab/platform';
 import type { Dispatch, Dispatcher } from './dispatcher.ts';
 import type { JobPointer } from './engine.repository.ts';
 import { createReconcilerRepository } from './reconciler.repository.ts';
+import { startPeriodic } from './periodic.ts';
 
 const LOCK_KEY = 'datalab.compute.reconciler';
 const PAGE = 500;
@@ -65,10 +66,6 @@ export async function reconcileOnce(pool: Pool, dispatcher: Dispatcher): Promise
 
 /** Reconciles now and then every `intervalMs`, one pass at a time, until closed. */
 export function startReconciler(options: ReconcilerOptions): { close: () => Promise<void> } {
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-  let closed = false;
-
   const pass = async (): Promise<void> => {
     try {
       const report = await reconcileOnce(options.pool, options.dispatcher);
@@ -78,20 +75,5 @@ export function startReconciler(options: ReconcilerOptions): { close: () => Prom
       options.logger.warn({ err: error }, 'reconciler pass failed');
     }
   };
-  const schedule = (delayMs: number): void => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      current = pass().then(() => schedule(options.intervalMs));
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(0);
-
-  return {
-    close: async () => {
-      closed = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return startPeriodic(pass, options.intervalMs);
 }

@@ -5,6 +5,7 @@ import { createJobsRepository } from '../jobs/jobs.repository.ts';
 import { lastTickAtOrBefore, nextTick } from '../schedules/cron.ts';
 import type { Dispatch, Dispatcher } from './dispatcher.ts';
 import { createSchedulerRepository, type DueSchedule } from './scheduler.repository.ts';
+import { startPeriodic } from './periodic.ts';
 
 /** Schedules fired per pass at most; more wait for the next pass. */
 const BATCH = 100;
@@ -86,10 +87,6 @@ export async function scheduleOnce(deps: SchedulerDeps): Promise<number> {
 
 /** Fires due schedules now and every `intervalMs`, one pass at a time, until closed. */
 export function startScheduler(options: SchedulerOptions): { close: () => Promise<void> } {
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-  let closed = false;
-
   const pass = async (): Promise<void> => {
     try {
       const fired = await scheduleOnce(options);
@@ -98,20 +95,5 @@ export function startScheduler(options: SchedulerOptions): { close: () => Promis
       options.logger.warn({ err: error }, 'scheduler pass failed');
     }
   };
-  const schedule = (delayMs: number): void => {
-    if (closed) return;
-    timer = setTimeout(() => {
-      current = pass().then(() => schedule(options.intervalMs));
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(0);
-
-  return {
-    close: async () => {
-      closed = true;
-      clearTimeout(timer);
-      await current;
-    },
-  };
+  return startPeriodic(pass, options.intervalMs);
 }
