@@ -46,14 +46,26 @@ function floatBytes(bytes: Uint8Array, start: number, end: number): boolean {
 
 const lower = (byte: number): number => byte | 0x20;
 
-/** true/false/t/f/yes/no in any case: PostgreSQL's boolean input reads the same words. */
+/** Whether the bytes are `word` (lower case) in any case. */
+function isWord(bytes: Uint8Array, start: number, end: number, word: string): boolean {
+  if (end - start !== word.length) return false;
+  for (let i = 0; i < word.length; i++) if (lower(bytes[start + i]!) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * true/false/t/f/yes/no in any case: PostgreSQL's boolean input reads the same words. Plain
+ * calls, no closure: this runs for every boolean value of the file.
+ */
 function booleanBytes(bytes: Uint8Array, start: number, end: number): boolean {
-  const word = (text: string): boolean => {
-    if (end - start !== text.length) return false;
-    for (let i = 0; i < text.length; i++) if (lower(bytes[start + i]!) !== text.charCodeAt(i)) return false;
-    return true;
-  };
-  return word('t') || word('f') || word('true') || word('false') || word('yes') || word('no');
+  return (
+    isWord(bytes, start, end, 't') ||
+    isWord(bytes, start, end, 'f') ||
+    isWord(bytes, start, end, 'true') ||
+    isWord(bytes, start, end, 'false') ||
+    isWord(bytes, start, end, 'yes') ||
+    isWord(bytes, start, end, 'no')
+  );
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
