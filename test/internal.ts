@@ -42,3 +42,22 @@ export function uploadForm(
   form.append('file', typeof file === 'string' ? new Blob([file]) : file, filename);
   return form;
 }
+
+/** `callAs` with a JSON body (when given), answering the status and the parsed JSON body. */
+export async function callJson<T>(
+  platform: Platform,
+  service: { name: ServiceName; url: string },
+  principal: Principal,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await callAs(platform, service, principal, path, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}

@@ -30,3 +30,4 @@ export * from './auth/tokens.ts';
 export * from './auth/internal-auth.ts';
 export * from './auth/verified-cache.ts';
 export * from './jobs/job-type.ts';
+export * from './threads/worker-url.ts';

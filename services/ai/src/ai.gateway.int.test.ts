@@ -7,6 +7,7 @@ import { startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { testEnv, testPlatform, uniqueName } from '../../../test/helpers.ts';
 import { uploadForm } from '../../../test/internal.ts';
 import { aiService } from './definition.ts';
+import { cpuRate, sleep } from './training/cpu-rate.test-fixtures.ts';
 import type { Model } from './models/models.schemas.ts';
 import { parseTabularArtifact, tabularModel } from './training/tabular-model.ts';
 
@@ -18,6 +19,7 @@ const CSV = `${[...FEATURES, 'species'].join(',')}\n${IRIS.map((row) => row.join
 interface Job {
   id: string;
   state: string;
+  progress: number;
   result: Record<string, unknown> | null;
   error: { message: string } | null;
 }
@@ -44,7 +46,7 @@ describe('models end to end through the gateway: dataset → training job → pr
         DATA_SERVICE_URL: data!.url,
         COMPUTE_SERVICE_URL: compute!.url,
         AI_SERVICE_URL: ai!.url,
-        // Training runs in this process and holds its event loop; a 200 ms health probe would call the services down.
+        // The probe's timeout is its interval: 200 ms is too tight for four services in one process on a busy machine.
         UPSTREAM_HEALTH_INTERVAL_MS: '2000',
       },
       platform,
@@ -147,6 +149,44 @@ describe('models end to end through the gateway: dataset → training job → pr
     expect(n).toBe(150);
     const offlineRight = offline.predict(rows).filter((p, i) => p.prediction === IRIS[i]![4]).length;
     expect(right).toBe(offlineRight);
+  });
+
+  it('a long training runs off the event loop: the API answers promptly meanwhile, and a cancel stops it', async () => {
+    const name = uniqueName('long_rf');
+    // 21 fits of 500 trees: tens of seconds of CPU, far longer than the test lets it run.
+    const accepted = await post<{ job: Job }>('/api/v1/ai/models/train', {
+      dataset,
+      target: 'species',
+      algorithm: 'random_forest_classifier',
+      params: { n_estimators: 500, k_folds: 20 },
+      name,
+    });
+    expect(accepted.status).toBe(202);
+    const id = accepted.body.job.id;
+    const training = cpuRate();
+    let slowestMs = 0;
+    // Past 30 % the job has read the dataset and finished its first fit, in the training thread.
+    for (let job = accepted.body.job; job.progress <= 30 && training.seconds() < 50; await sleep(100)) {
+      const asked = performance.now();
+      job = (await (await api(`/api/v1/compute/jobs/${id}`)).json()) as Job;
+      slowestMs = Math.max(slowestMs, performance.now() - asked);
+      expect(job.state).not.toMatch(/succeeded|failed|dead/);
+    }
+    const trainingRate = training.rate();
+    expect(slowestMs).toBeLessThan(1000);
+
+    const cancelled = await post<Job>(`/api/v1/compute/jobs/${id}/cancel`, {});
+    expect(cancelled.status).toBe(200);
+    expect((await finished(id)).state).toBe('cancelled');
+    // The thread is ended, not left fitting: the process's CPU use falls to a fraction of what training took.
+    await sleep(300);
+    const after = cpuRate();
+    await sleep(1500);
+    expect(after.rate()).toBeLessThan(trainingRate / 3);
+    const mine = (await (await api('/api/v1/ai/models?owner=me&limit=500')).json()) as {
+      models: { name: string }[];
+    };
+    expect(mine.models.map((model) => model.name)).not.toContain(name);
   });
 
   it('a training request naming a column the dataset lacks is refused up front, naming the field', async () => {

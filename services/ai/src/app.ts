@@ -1,8 +1,8 @@
-import path from 'node:path';
 import multipart from '@fastify/multipart';
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
-import { createDirectoryStore } from './artifacts/artifact-store.ts';
+import { createArtifactStore } from './artifacts/configured-store.ts';
 import type { aiConfigSchema } from './config.ts';
+import { createGpuMetrics } from './inference/gpu-metrics.ts';
 import { createInferenceMetrics } from './inference/inference.metrics.ts';
 import { createInferenceService } from './inference/inference.service.ts';
 import { createModelCache } from './inference/model-cache.ts';
@@ -25,7 +25,7 @@ export async function buildApp(deps: AiDeps): Promise<App> {
   const app = await createServiceServer(deps);
   await app.register(multipart, { limits: { fileSize: config.maxModelBytes, files: 1, fields: 10 } });
 
-  const store = createDirectoryStore(config.artifactDir ?? path.join(deps.common.dataDir, 'models'));
+  const store = createArtifactStore(config, deps.common.dataDir);
   const repository = createModelsRepository(deps.db.pool);
   const lookup = createVersionLookup(repository, config.modelLookupTtlMs);
   const models = createModelsService({ repository, store, onChange: lookup.forget });
@@ -42,6 +42,16 @@ export async function buildApp(deps: AiDeps): Promise<App> {
   // The queue gauge reads the cache at scrape time, by when it exists.
   const metrics = createInferenceMetrics(deps.metrics, () => cache.queuedRows());
   const cache = createModelCache(config.modelCacheBytes, metrics);
+  const gpu =
+    config.executionProvider === 'cuda'
+      ? createGpuMetrics({
+          registry: deps.metrics.registry,
+          logger: deps.logger,
+          command: config.nvidiaSmi,
+          intervalMs: config.gpuMetricsIntervalMs,
+        })
+      : undefined;
+  void gpu?.start();
   const runtime = {
     executionProvider: config.executionProvider,
     onFallback: (reason: string) => deps.logger.warn({ reason }, 'CUDA provider unavailable; using CPU'),
@@ -69,6 +79,7 @@ export async function buildApp(deps: AiDeps): Promise<App> {
   modelsRoutes(app, models, createOnnxUploads(models, runtime), config.maxModelBytes);
   predictRoutes(app, inference, training);
   app.addHook('onClose', async () => {
+    gpu?.stop();
     await cache.close();
     await dataUpstream.close();
     await computeUpstream.close();

@@ -15,6 +15,36 @@ export const aiConfigSchema = {
     'AI_ARTIFACT_DIR',
     'Directory of model artifacts (shared by the ai-service and the workers that train). Unset: <DATALAB_DATA_DIR>/models.',
   ),
+  artifactStore: f.oneOf(
+    'AI_ARTIFACT_STORE',
+    'Where model artifacts live: `dir` (AI_ARTIFACT_DIR) or `s3` (an S3-compatible bucket, AI_S3_*).',
+    'dir',
+    ['dir', 's3'],
+  ),
+  s3Endpoint: f.optionalUrl(
+    'AI_S3_ENDPOINT',
+    'S3-compatible endpoint (MinIO, Ceph, R2, …). Unset: AWS S3 in AI_S3_REGION.',
+    ['http', 'https'],
+  ),
+  s3Bucket: f.optionalString(
+    'AI_S3_BUCKET',
+    'Bucket of model artifacts (required with AI_ARTIFACT_STORE=s3).',
+  ),
+  s3Prefix: f.string('AI_S3_PREFIX', 'Key prefix of model artifacts inside the bucket.', 'models/'),
+  s3Region: f.string('AI_S3_REGION', 'Region the requests are signed for.', 'us-east-1'),
+  s3AccessKeyId: f.optionalString(
+    'AI_S3_ACCESS_KEY_ID',
+    'Access key id for the bucket (required with AI_ARTIFACT_STORE=s3).',
+  ),
+  s3SecretAccessKey: f.optionalString(
+    'AI_S3_SECRET_ACCESS_KEY',
+    'Secret access key for the bucket (required with AI_ARTIFACT_STORE=s3).',
+  ),
+  s3ForcePathStyle: f.boolean(
+    'AI_S3_FORCE_PATH_STYLE',
+    'Address the bucket as `<endpoint>/<bucket>/…` (MinIO and most self-hosted servers) instead of `<bucket>.<endpoint>/…`.',
+    false,
+  ),
   maxModelBytes: f.integer(
     'AI_MAX_MODEL_BYTES',
     'Largest .onnx file an upload accepts, in bytes.',
@@ -26,6 +56,18 @@ export const aiConfigSchema = {
     'onnxruntime execution provider: `cuda` uses the GPU when the runtime has it (else falls back to CPU), `cpu` never does.',
     'cpu',
     ['cpu', 'cuda'],
+  ),
+  gpuMetricsIntervalMs: f.integer(
+    'AI_GPU_METRICS_INTERVAL_MS',
+    'With AI_EXECUTION_PROVIDER=cuda, how often GPU utilisation and memory are sampled from nvidia-smi (when it exists).',
+    10_000,
+    1000,
+    3_600_000,
+  ),
+  nvidiaSmi: f.string(
+    'AI_NVIDIA_SMI',
+    'The nvidia-smi binary GPU metrics are sampled with: a name found in PATH, or a path.',
+    'nvidia-smi',
   ),
   batchMaxSize: f.integer(
     'AI_BATCH_MAX_SIZE',

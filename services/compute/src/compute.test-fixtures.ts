@@ -7,7 +7,7 @@ import {
   type RunningService,
 } from '@datalab/platform';
 import { testEnv, testPlatform, uniqueName } from '../../../test/helpers.ts';
-import { callAs } from '../../../test/internal.ts';
+import { callJson } from '../../../test/internal.ts';
 import { queryOnce, spawnTs, type Spawned } from '../../../test/processes.ts';
 import { computeService } from './definition.ts';
 import type { Job } from './jobs/jobs.schemas.ts';
@@ -56,16 +56,8 @@ export async function startCompute(extra: Env = {}): Promise<Compute> {
     platform,
     service,
     env,
-    call: async <T>(as: Principal, method: string, path: string, body?: unknown) => {
-      const response = await callAs(platform, service, as, path, {
-        method,
-        ...(body === undefined
-          ? {}
-          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-    },
+    call: <T>(as: Principal, method: string, path: string, body?: unknown) =>
+      callJson<T>(platform, service, as, method, path, body),
     close: async () => {
       await service.close();
       await platform.close();

@@ -22,9 +22,23 @@ export interface StoredArtifact {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const KEY = /^[0-9a-f-]{36}\/[0-9a-f]{16}\.bin$/;
 
-function checkModelId(modelId: string): string {
+export function checkModelId(modelId: string): string {
   if (!UUID.test(modelId)) throw new Error(`not a model id: ${modelId}`);
   return modelId;
+}
+
+export function checkKey(key: string): string {
+  if (!KEY.test(key)) throw new Error(`not an artifact key: ${key}`);
+  return key;
+}
+
+/** A fresh key for an artifact of `modelId`, and what a version records about the bytes. */
+export function describeNew(modelId: string, bytes: Uint8Array): StoredArtifact {
+  return {
+    key: `${checkModelId(modelId)}/${randomBytes(8).toString('hex')}.bin`,
+    bytes: bytes.byteLength,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  };
 }
 
 /**
@@ -32,19 +46,16 @@ function checkModelId(modelId: string): string {
  * Written to a temporary name and renamed, so a reader never sees half a file.
  */
 export function createDirectoryStore(root: string): ArtifactStore {
-  const resolve = (key: string): string => {
-    if (!KEY.test(key)) throw new Error(`not an artifact key: ${key}`);
-    return path.join(root, key);
-  };
+  const resolve = (key: string): string => path.join(root, checkKey(key));
   return {
     put: async (modelId, bytes) => {
-      const key = `${checkModelId(modelId)}/${randomBytes(8).toString('hex')}.bin`;
-      const file = resolve(key);
+      const stored = describeNew(modelId, bytes);
+      const file = resolve(stored.key);
       await mkdir(path.dirname(file), { recursive: true });
       const temporary = `${file}.${randomBytes(4).toString('hex')}.tmp`;
       await writeFile(temporary, bytes);
       await rename(temporary, file);
-      return { key, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+      return stored;
     },
     get: (key) => readFile(resolve(key)),
     remove: (key) => rm(resolve(key), { force: true }),

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { loadConfig, type JobTypeFactory } from '@datalab/platform';
-import { createDirectoryStore } from '../artifacts/artifact-store.ts';
+import { createArtifactStore } from '../artifacts/configured-store.ts';
 import { aiConfigSchema } from '../config.ts';
 import { createModelLoader } from '../inference/model-loader.ts';
 import { createModelsRepository } from '../models/models.repository.ts';
@@ -13,7 +12,7 @@ import { trainJob } from './train.job.ts';
 /** The ai-service's job types, built in whichever process runs jobs (compute-service or `datalab worker`). */
 export const aiJobTypes: JobTypeFactory = (deps) => {
   const config = loadConfig(aiConfigSchema, deps.env);
-  const store = createDirectoryStore(config.artifactDir ?? path.join(deps.common.dataDir, 'models'));
+  const store = createArtifactStore(config, deps.common.dataDir);
   const repository = createModelsRepository(deps.db.pool);
   const models = createModelsService({ repository, store });
   const data = createDataClient(

@@ -1,8 +1,8 @@
 import { defineJobType, PermanentJobError, type JobType } from '@datalab/platform';
 import type { ModelsRepository } from '../models/models.repository.ts';
 import type { ModelsService } from '../models/models.service.ts';
-import { trainTabular } from '../training/train.ts';
 import { tabularInputSchema, tabularOutputSchema } from '../training/tabular-model.ts';
+import { trainInThread } from '../training/train-thread.ts';
 import { TRAIN_JOB } from '../training/training.service.ts';
 import { TrainBody } from '../training/training.schemas.ts';
 import type { DataClient } from '../upstream/data-client.ts';
@@ -39,15 +39,18 @@ export function trainJob(deps: TrainJobDeps): JobType {
           );
         const { columns, rows } = await deps.data.rows(owner, dataset.id, signal);
         await progress(30, `training ${params.algorithm} on ${rows.length} rows`);
-        const trained = trainTabular({
-          columns,
-          rows,
-          target: params.target,
-          features: params.features,
-          algorithm: params.algorithm,
-          params: params.params ?? {},
-        });
-        signal.throwIfAborted();
+        const trained = await trainInThread(
+          {
+            columns,
+            rows,
+            target: params.target,
+            features: params.features,
+            algorithm: params.algorithm,
+            params: params.params ?? {},
+          },
+          signal,
+          (done, total, step) => void progress(30 + Math.round((60 * done) / total), step),
+        );
         await log('info', `metrics: ${JSON.stringify(trained.metrics)}`);
         await progress(90, 'saving the model');
         const target = params.model_id

@@ -1,6 +1,12 @@
 import { kmeans } from 'ml-kmeans';
 import { RandomForestClassifier, RandomForestRegression } from 'ml-random-forest';
 import MultivariateLinearRegression from 'ml-regression-multivariate-linear';
+import {
+  boostedProbabilities,
+  boostedScores,
+  trainBoosting,
+  type BoostedModel,
+} from './gradient-boosting.ts';
 import { anomalyScore, trainIsolationForest, type IsolationForest } from './isolation-forest.ts';
 import { logisticProbabilities, trainLogistic, type LogisticModel } from './logistic.ts';
 import type { TrainParams } from './train.params.ts';
@@ -10,6 +16,8 @@ export const ALGORITHMS = {
   logistic_regression: 'classification',
   random_forest_classifier: 'classification',
   random_forest_regressor: 'regression',
+  gradient_boosting_classifier: 'classification',
+  gradient_boosting_regressor: 'regression',
   kmeans: 'clustering',
   isolation_forest: 'anomaly',
 } as const;
@@ -81,6 +89,33 @@ function logisticEstimator(model: LogisticModel): Estimator {
   };
 }
 
+function boostingEstimator(model: BoostedModel): Estimator {
+  const probabilities = (X: number[][]) => X.map((row) => boostedProbabilities(model, row));
+  return model.task === 'regression'
+    ? {
+        predict: (X) => X.map((row) => boostedScores(model, row)[0]!),
+        importance: () => model.gains,
+        state: model,
+      }
+    : {
+        predict: (X) => probabilities(X).map((p) => p.indexOf(Math.max(...p))),
+        probabilities,
+        importance: () => model.gains,
+        state: model,
+      };
+}
+
+function boostingOptions(params: TrainParams) {
+  // scikit-learn's defaults.
+  return {
+    nEstimators: params.n_estimators ?? 100,
+    learningRate: params.learning_rate ?? 0.1,
+    maxDepth: params.max_depth ?? 3,
+    subsample: params.subsample ?? 1,
+    seed: params.seed ?? 42,
+  };
+}
+
 function squaredDistance(a: readonly number[], b: readonly number[]): number {
   return a.reduce((sum, value, j) => sum + (value - b[j]!) ** 2, 0);
 }
@@ -123,6 +158,10 @@ export function fit(
       forest.train(X, y);
       return regressionForestEstimator(forest);
     }
+    case 'gradient_boosting_classifier':
+      return boostingEstimator(trainBoosting(X, y, 'classification', classCount, boostingOptions(params)));
+    case 'gradient_boosting_regressor':
+      return boostingEstimator(trainBoosting(X, y, 'regression', 0, boostingOptions(params)));
     case 'linear_regression':
       return linearEstimator(
         new MultivariateLinearRegression(
@@ -161,6 +200,9 @@ export function restore(algorithm: Algorithm, state: unknown, classCount: number
       return classifierEstimator(RandomForestClassifier.load(state as never), classCount);
     case 'random_forest_regressor':
       return regressionForestEstimator(RandomForestRegression.load(state as never));
+    case 'gradient_boosting_classifier':
+    case 'gradient_boosting_regressor':
+      return boostingEstimator(state as BoostedModel);
     case 'linear_regression':
       return linearEstimator(MultivariateLinearRegression.load(state as never));
     case 'logistic_regression':

@@ -1,10 +1,10 @@
-import { PermanentJobError } from '@datalab/platform';
 import { ALGORITHMS, fit, type Algorithm, type Estimator } from './algorithms.ts';
 import { classificationMetrics, regressionMetrics } from './metrics.ts';
 import { encodedOwners, encodeRow, learnEncodings } from './preprocess.ts';
 import { kFolds, trainTestSplit, type Fold } from './split.ts';
 import type { TabularArtifact } from './tabular-model.ts';
 import type { TrainParams } from './train.params.ts';
+import { TrainingInputError } from './training-error.ts';
 
 export interface TrainInput {
   columns: readonly { name: string; type: string }[];
@@ -31,11 +31,11 @@ function chooseFeatures(input: TrainInput): { name: string; type: string }[] {
   const byName = new Map(input.columns.map((column) => [column.name, column]));
   const names =
     input.features ?? input.columns.map((column) => column.name).filter((name) => name !== input.target);
-  if (names.length === 0) throw new PermanentJobError('No features: name at least one column in "features"');
+  if (names.length === 0) throw new TrainingInputError('No features: name at least one column in "features"');
   return names.map((name) => {
     const column = byName.get(name);
-    if (!column) throw new PermanentJobError(`features: the dataset has no column "${name}"`);
-    if (name === input.target) throw new PermanentJobError(`features: "${name}" is the target`);
+    if (!column) throw new TrainingInputError(`features: the dataset has no column "${name}"`);
+    if (name === input.target) throw new TrainingInputError(`features: "${name}" is the target`);
     return column;
   });
 }
@@ -82,23 +82,27 @@ function featureImportance(
   return Object.fromEntries(names.map((name, i) => [name, sums[i]! / total]));
 }
 
+/** Told before each fit: `done` of `total` fits (the served model, then one per fold) are finished. */
+export type TrainProgress = (done: number, total: number, step: string) => void;
+
 /**
  * Trains a built-in model: learns encodings on the training part only, holds
  * out a test part (stratified for classification), optionally cross-validates,
  * then fits the served model on the training part.
  */
-export function trainTabular(input: TrainInput): TrainOutput {
+export function trainTabular(input: TrainInput, report: TrainProgress = () => undefined): TrainOutput {
   const task = ALGORITHMS[input.algorithm];
   const supervised = task === 'classification' || task === 'regression';
   const features = chooseFeatures(input);
   if (supervised && !input.target)
-    throw new PermanentJobError(`target: ${input.algorithm} needs a target column`);
+    throw new TrainingInputError(`target: ${input.algorithm} needs a target column`);
   if (supervised && !input.columns.some((column) => column.name === input.target))
-    throw new PermanentJobError(`target: the dataset has no column "${input.target}"`);
+    throw new TrainingInputError(`target: the dataset has no column "${input.target}"`);
   const rows = supervised
     ? input.rows.filter((row) => row[input.target!] !== null && row[input.target!] !== undefined)
     : [...input.rows];
-  if (rows.length < 10) throw new PermanentJobError(`Too few rows to train on: ${rows.length} (at least 10)`);
+  if (rows.length < 10)
+    throw new TrainingInputError(`Too few rows to train on: ${rows.length} (at least 10)`);
 
   const prepared = labels(task, rows, input.target);
   const seed = input.params.seed ?? 42;
@@ -120,7 +124,9 @@ export function trainTabular(input: TrainInput): TrainOutput {
     return { encodings, estimator };
   };
 
+  const folds = supervised ? (input.params.k_folds ?? 0) : 0;
   const metrics: Record<string, unknown> = { train_rows: split.train.length, test_rows: split.test.length };
+  report(0, folds + 1, `fitting ${input.algorithm} on ${split.train.length} rows`);
   const { encodings, estimator } = fitOn(split.train);
   const encode = (indexes: number[]) => pick(rows, indexes).map((row) => encodeRow(encodings, row));
   const classCount = prepared.classes?.length ?? 0;
@@ -129,13 +135,14 @@ export function trainTabular(input: TrainInput): TrainOutput {
       metrics,
       evaluate(task, estimator, encode(split.test), pick(prepared.y, split.test), classCount),
     );
-    if (input.params.k_folds) {
-      const folds = kFolds(rows.length, input.params.k_folds, seed, stratify).map((fold) => {
+    if (folds > 0) {
+      const scores = kFolds(rows.length, folds, seed, stratify).map((fold, i) => {
+        report(i + 1, folds + 1, `cross-validation fold ${i + 1} of ${folds}`);
         const trained = fitOn(fold.train);
         const X = pick(rows, fold.test).map((row) => encodeRow(trained.encodings, row));
         return evaluate(task, trained.estimator, X, pick(prepared.y, fold.test), classCount);
       });
-      metrics.cross_validation = { k: input.params.k_folds, ...meanMetrics(folds) };
+      metrics.cross_validation = { k: folds, ...meanMetrics(scores) };
     }
   }
   let threshold: number | null = null;
@@ -180,9 +187,9 @@ function labels(
   if (task === 'classification') {
     const values = rows.map((row) => String(row[target!]));
     const classes = [...new Set(values)].sort();
-    if (classes.length < 2) throw new PermanentJobError(`target: "${target}" has only one class`);
+    if (classes.length < 2) throw new TrainingInputError(`target: "${target}" has only one class`);
     if (classes.length > 1000)
-      throw new PermanentJobError(`target: "${target}" has ${classes.length} classes (at most 1000)`);
+      throw new TrainingInputError(`target: "${target}" has ${classes.length} classes (at most 1000)`);
     const index = new Map(classes.map((label, i) => [label, i]));
     return { y: values.map((value) => index.get(value)!), classes };
   }
@@ -190,7 +197,7 @@ function labels(
     const y = rows.map((row) => Number(row[target!]));
     const bad = y.findIndex((value) => !Number.isFinite(value));
     if (bad >= 0)
-      throw new PermanentJobError(
+      throw new TrainingInputError(
         `target: row ${bad + 1} has "${String(rows[bad]![target!])}", not a number`,
       );
     return { y, classes: null };

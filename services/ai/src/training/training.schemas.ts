@@ -10,6 +10,8 @@ export const AlgorithmSchema = Type.Union(
     Type.Literal('logistic_regression'),
     Type.Literal('random_forest_classifier'),
     Type.Literal('random_forest_regressor'),
+    Type.Literal('gradient_boosting_classifier'),
+    Type.Literal('gradient_boosting_regressor'),
     Type.Literal('kmeans'),
     Type.Literal('isolation_forest'),
   ],

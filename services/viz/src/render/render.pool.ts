@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { AppError, type Logger } from '@datalab/platform';
+import { AppError, workerThreadUrl, type Logger } from '@datalab/platform';
 import type { WorkerReply, WorkerTask } from './render.worker.ts';
 
 export interface RenderPoolOptions {
@@ -32,19 +32,6 @@ interface Slot {
 }
 
 /**
- * From source (tsx, vitest) the thread needs tsx's loader registered before
- * it can import TypeScript; a built image runs the compiled .js directly.
- */
-function workerUrl(): URL {
-  const self = import.meta.url;
-  if (!self.endsWith('.ts')) return new URL('./render.worker.js', self);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const target = new URL('./render.worker.ts', self).href;
-  const boot = `import { register } from ${JSON.stringify(tsx)}; register(); await import(${JSON.stringify(target)});`;
-  return new URL(`data:text/javascript,${encodeURIComponent(boot)}`);
-}
-
-/**
  * Vega, resvg and PDFKit run in worker threads: a render never blocks the
  * event loop (health checks, cache hits and 304s keep answering), a render
  * that runs too long is really stopped, and one that needs too much memory
@@ -65,7 +52,9 @@ export function createRenderPool(options: RenderPoolOptions) {
 
   function spawn(): Slot {
     const slot: Slot = {
-      worker: new Worker(workerUrl(), { resourceLimits: { maxOldGenerationSizeMb: options.memoryMb } }),
+      worker: new Worker(workerThreadUrl(import.meta.url, 'render.worker'), {
+        resourceLimits: { maxOldGenerationSizeMb: options.memoryMb },
+      }),
       ready: false,
       ending: false,
       job: undefined,
