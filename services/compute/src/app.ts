@@ -55,7 +55,7 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
     const engineDeps = { pool: deps.db.pool, adapters, common, config, logger, types, metrics };
     engine = await startEngine(engineDeps, dispatcher, dispatcher.kind === 'in-process');
   });
-  app.addHook('preClose', async () => streams.closeAll());
+  app.addHook('preClose', () => streams.closeAll());
   app.addHook('onClose', async () => {
     // Within the process's own shutdown budget, so jobs are handed back before it exits.
     await engine?.close(Math.min(deps.config.workerShutdownGraceMs, deps.common.shutdownTimeoutMs / 2));

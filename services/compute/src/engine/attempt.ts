@@ -1,4 +1,4 @@
-import type { Events, Logger } from '@datalab/platform';
+import type { Logger } from '@datalab/platform';
 import { PermanentJobError, runInSavedTrace, type JobContext, type LogLevel } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import type { Processed } from './dispatcher.ts';
@@ -6,7 +6,7 @@ import type { AttemptOutcome, WorkerMetrics } from './engine.metrics.ts';
 import { createBatcher } from './batcher.ts';
 import type { ClaimedJob, EngineRepository, FailedState } from './engine.repository.ts';
 import { Interruption, untilAborted } from './interruption.ts';
-import { announceChange } from './job-events.ts';
+import type { Announce } from './job-events.ts';
 import { createProgressReporter } from './progress-reporter.ts';
 
 const DONE: Processed = { kind: 'done' };
@@ -17,7 +17,7 @@ const BATCH = 100;
 export interface AttemptDeps {
   repository: EngineRepository;
   types: JobTypeRegistry;
-  events: Events;
+  announce: Announce;
   logger: Logger;
   metrics: WorkerMetrics;
   workerId: string;
@@ -94,7 +94,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
     // Cancelled or requeued meanwhile: this failure is not the job's any more.
     if (!pointer) return { processed: await laterIfQueued(job.id), outcome };
     await repository.log(job.id, 'error', `attempt ${job.attempts} failed: ${message}; ${next}`);
-    announceChange(deps.events, deps.logger, job.id);
+    deps.announce(job.id);
     return { processed: state === 'queued' ? { kind: 'later', at: pointer.run_after } : DONE, outcome };
   }
 
@@ -106,7 +106,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
     try {
       const result = await untilAborted(work, signal);
       if (await succeed({ id: job.id, result })) {
-        announceChange(deps.events, deps.logger, job.id);
+        deps.announce(job.id);
         return { processed: DONE, outcome: 'succeeded' };
       }
       // Cancelled or requeued meanwhile: this result is not the job's.
@@ -118,7 +118,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
         const back = await repository.handBack(job.id, workerId);
         if (back) {
           await repository.log(job.id, 'warn', `handed back: worker ${workerId} is shutting down`);
-          announceChange(deps.events, deps.logger, job.id);
+          deps.announce(job.id);
         }
         return { processed: back ? { kind: 'later', at: back.run_after } : DONE, outcome: 'handed_back' };
       }
@@ -132,11 +132,10 @@ export function createAttemptRunner(deps: AttemptDeps) {
     running.set(job.id, controller);
     if (closing) controller.abort(closing);
     deps.metrics.attempts.inc({ type: job.type });
-    announceChange(deps.events, deps.logger, job.id);
+    deps.announce(job.id);
     const progress = createProgressReporter(async (percent, message) => {
       try {
-        if (await repository.saveProgress(job.id, workerId, percent, message))
-          announceChange(deps.events, deps.logger, job.id);
+        if (await repository.saveProgress(job.id, workerId, percent, message)) deps.announce(job.id);
       } catch (error) {
         deps.logger.warn({ err: error, job_id: job.id }, 'could not save job progress');
       }

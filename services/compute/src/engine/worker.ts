@@ -7,7 +7,7 @@ import type { Dispatcher, Processed } from './dispatcher.ts';
 import type { WorkerMetrics } from './engine.metrics.ts';
 import { createEngineRepository } from './engine.repository.ts';
 import { Interruption } from './interruption.ts';
-import { CANCEL_CHANNEL, isCancelMessage } from './job-events.ts';
+import { CANCEL_CHANNEL, createAnnouncer, isCancelMessage } from './job-events.ts';
 
 export interface WorkerOptions {
   pool: Pool;
@@ -47,7 +47,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const runner = createAttemptRunner({
     repository,
     types: options.types,
-    events: options.events,
+    announce: createAnnouncer(options.events, logger),
     logger,
     metrics: options.metrics,
     workerId: id,

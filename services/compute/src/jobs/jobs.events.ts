@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Events, Principal } from '@datalab/platform';
-import { jobChannel } from '../engine/job-events.ts';
+import { CHANGES_CHANNEL, isChangeMessage } from '../engine/job-events.ts';
 import { FINAL_STATES, type Job } from './jobs.schemas.ts';
 import type { JobsService } from './jobs.service.ts';
 
@@ -18,6 +18,40 @@ function snapshot(job: Job) {
 }
 
 /**
+ * One subscription to the change announcements for every stream of this process; each stream hears
+ * only about its own job. Subscribed at the first stream, again after a failed attempt.
+ */
+function createChangeWatchers(events: Events) {
+  const watchers = new Map<string, Set<() => void>>();
+  let subscription: Promise<() => Promise<void>> | undefined;
+  const hear = (message: unknown): void => {
+    if (!isChangeMessage(message)) return;
+    for (const id of message.ids) for (const watcher of watchers.get(id) ?? []) watcher();
+  };
+  return {
+    /** Calls `onChange` whenever job `id` is announced changed, until the returned function is called. */
+    watch: async (id: string, onChange: () => void): Promise<() => void> => {
+      subscription ??= events.subscribe(CHANGES_CHANNEL, hear).catch((error: unknown) => {
+        subscription = undefined;
+        throw error;
+      });
+      await subscription;
+      const forJob = watchers.get(id) ?? new Set();
+      watchers.set(id, forJob.add(onChange));
+      return () => {
+        forJob.delete(onChange);
+        if (forJob.size === 0 && watchers.get(id) === forJob) watchers.delete(id);
+      };
+    },
+    close: async (): Promise<void> => {
+      const unsubscribe = await subscription?.catch(() => undefined);
+      subscription = undefined;
+      await unsubscribe?.();
+    },
+  };
+}
+
+/**
  * Server-Sent Events for one job: `state` when its state changes, `progress`
  * when only its progress does, each carrying the job's status; the stream ends
  * after the job reaches a final state. Change events from any instance (Events
@@ -25,6 +59,7 @@ function snapshot(job: Job) {
  */
 export function createJobStreams(jobs: JobsService, events: Events, options: JobStreamOptions) {
   const open = new Set<() => void>();
+  const changes = createChangeWatchers(events);
 
   async function stream(principal: Principal, id: string, request: FastifyRequest, reply: FastifyReply) {
     // Unreadable or unknown jobs answer 404 problem+json before the stream starts.
@@ -39,14 +74,14 @@ export function createJobStreams(jobs: JobsService, events: Events, options: Job
     });
     let ended = false;
     // Filled once subscribed; the stream may end before that (client gone).
-    const subscription: { unsubscribe?: () => Promise<void> } = {};
+    const subscription: { unsubscribe?: () => void } = {};
     const timers: NodeJS.Timeout[] = [];
     const end = (): void => {
       if (ended) return;
       ended = true;
       open.delete(end);
       for (const timer of timers) clearInterval(timer);
-      void subscription.unsubscribe?.().catch(() => undefined);
+      subscription.unsubscribe?.();
       raw.end();
     };
     open.add(end);
@@ -87,8 +122,8 @@ export function createJobStreams(jobs: JobsService, events: Events, options: Job
 
     send(last, 'state');
     if (ended) return;
-    subscription.unsubscribe = await events.subscribe(jobChannel(id), () => void refresh());
-    if (ended) return void subscription.unsubscribe().catch(() => undefined);
+    subscription.unsubscribe = await changes.watch(id, () => void refresh());
+    if (ended) return subscription.unsubscribe();
     timers.push(setInterval(() => void refresh(), options.pollMs));
     timers.push(setInterval(() => raw.write(': keep-alive\n\n'), options.keepAliveMs));
     await refresh();
@@ -97,8 +132,9 @@ export function createJobStreams(jobs: JobsService, events: Events, options: Job
   return {
     stream,
     /** Ends every open stream, so the server can close. */
-    closeAll: (): void => {
+    closeAll: async (): Promise<void> => {
       for (const end of [...open]) end();
+      await changes.close();
     },
   };
 }

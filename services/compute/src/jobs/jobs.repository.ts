@@ -58,51 +58,46 @@ function traceContext(): string | null {
   return carrier ? JSON.stringify(carrier) : null;
 }
 
+/** A job to insert with the trace of the request that submitted it, read when it was submitted. */
+export interface TracedJob extends NewJob {
+  traceContext: string | null;
+}
+
+/** `job` with the active trace (the submitting request's, continued by the attempt: see runInSavedTrace). */
+export const traced = (job: NewJob): TracedJob => ({ ...job, traceContext: traceContext() });
+
 /** On the pool, or on a client inside a transaction (a schedule's tick inserts its job with its run record). */
 export function createJobsRepository(pool: Pool | PoolClient) {
+  async function insertEach(jobs: readonly TracedJob[]): Promise<JobRow[]> {
+    const result = await pool.query<JobRow>(
+      `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
+       SELECT t.owner_id, t.owner, t.type, t.queue, t.params, t.priority, t.max_attempts, t.timeout_ms, t.trace_context
+       FROM unnest($1::uuid[], $2::jsonb[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::int[], $8::int[],
+           $9::jsonb[])
+         WITH ORDINALITY AS t(owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context, n)
+       ORDER BY t.n RETURNING ${COLUMNS}`,
+      [
+        jobs.map((job) => job.owner.userId),
+        jobs.map((job) => JSON.stringify(job.owner)),
+        jobs.map((job) => job.type),
+        jobs.map((job) => job.queue),
+        jobs.map((job) => JSON.stringify(job.params)),
+        jobs.map((job) => job.priority),
+        jobs.map((job) => job.maxAttempts),
+        jobs.map((job) => job.timeoutMs),
+        jobs.map((job) => job.traceContext),
+      ],
+    );
+    return result.rows;
+  }
+
   return {
     async insert(job: NewJob): Promise<JobRow> {
-      const result = await pool.query<JobRow>(
-        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
-         VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, $6, $7, $8, $9::jsonb) RETURNING ${COLUMNS}`,
-        [
-          job.owner.userId,
-          JSON.stringify(job.owner),
-          job.type,
-          job.queue,
-          JSON.stringify(job.params),
-          job.priority,
-          job.maxAttempts,
-          job.timeoutMs,
-          // The submitting request's trace, continued by the attempt (see runInSavedTrace).
-          traceContext(),
-        ],
-      );
-      return result.rows[0]!;
+      return (await insertEach([traced(job)]))[0]!;
     },
 
-    /** Many jobs of one owner in one statement: all are written, or none. In the order given. */
-    async insertMany(owner: Principal, jobs: readonly Omit<NewJob, 'owner'>[]): Promise<JobRow[]> {
-      const result = await pool.query<JobRow>(
-        `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
-         SELECT $1, $2::jsonb, t.type, t.queue, t.params, t.priority, t.max_attempts, t.timeout_ms, $3::jsonb
-         FROM unnest($4::text[], $5::text[], $6::jsonb[], $7::int[], $8::int[], $9::int[])
-           WITH ORDINALITY AS t(type, queue, params, priority, max_attempts, timeout_ms, n)
-         ORDER BY t.n RETURNING ${COLUMNS}`,
-        [
-          owner.userId,
-          JSON.stringify(owner),
-          traceContext(),
-          jobs.map((job) => job.type),
-          jobs.map((job) => job.queue),
-          jobs.map((job) => JSON.stringify(job.params)),
-          jobs.map((job) => job.priority),
-          jobs.map((job) => job.maxAttempts),
-          jobs.map((job) => job.timeoutMs),
-        ],
-      );
-      return result.rows;
-    },
+    /** Jobs of any owners in one statement: all are written, or none. In the order given. */
+    insertEach,
 
     async findById(id: string): Promise<JobRow | undefined> {
       const result = await pool.query<JobRow>(`SELECT ${COLUMNS} FROM compute.jobs WHERE id = $1`, [id]);

@@ -9,10 +9,11 @@ import {
   type Principal,
 } from '@datalab/platform';
 import type { Dispatcher } from '../engine/dispatcher.ts';
-import { announceChange, CANCEL_CHANNEL, type CancelMessage } from '../engine/job-events.ts';
+import { CANCEL_CHANNEL, createAnnouncer, type CancelMessage } from '../engine/job-events.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import { checkParams, knownType } from './job-params.ts';
-import type { JobRow, JobsRepository } from './jobs.repository.ts';
+import { createBatcher } from '../engine/batcher.ts';
+import { traced, type JobRow, type JobsRepository, type TracedJob } from './jobs.repository.ts';
 import type {
   CreateJobBody,
   CreateJobsBody,
@@ -27,6 +28,8 @@ import type {
 
 const WHAT = 'job';
 const DEFAULT_PRIORITY = 50;
+/** Single submissions written in one statement at most. */
+const SUBMIT_BATCH = 100;
 
 export interface JobsServiceDeps {
   repository: JobsRepository;
@@ -57,6 +60,7 @@ function ownership(row: JobRow | undefined): OwnedResource | undefined {
 
 export function createJobsService(deps: JobsServiceDeps) {
   const { repository } = deps;
+  const announce = createAnnouncer(deps.events, deps.logger);
 
   async function readable(principal: Principal, id: string): Promise<JobRow> {
     const row = await repository.findById(id);
@@ -85,6 +89,17 @@ export function createJobsService(deps: JobsServiceDeps) {
       deps.logger.warn({ err: error, jobs: rows.length }, 'could not dispatch jobs now; the reconciler will');
     }
   }
+
+  /**
+   * Single submissions made at the same time share one INSERT and one dispatch (each request still
+   * answers once its own job is stored and dispatched): one commit and one queue round trip per
+   * batch instead of per job.
+   */
+  const submitOne = createBatcher(async (jobs: TracedJob[]) => {
+    const rows = await repository.insertEach(jobs);
+    await dispatch(...rows);
+    return rows;
+  }, SUBMIT_BATCH);
 
   /** What a job of this body is, once its type and params passed (errors name `field`'s members). */
   function checked(body: CreateJobBody, field: string) {
@@ -120,16 +135,16 @@ export function createJobsService(deps: JobsServiceDeps) {
 
     async submit(principal: Principal, body: CreateJobBody): Promise<Job> {
       assertCanCreate(principal, WHAT);
-      const row = await repository.insert({ owner: principal, ...checked(body, '/body') });
-      await dispatch(row);
-      return toJob(row);
+      return toJob(await submitOne(traced({ owner: principal, ...checked(body, '/body') })));
     },
 
     /** Many jobs in one call (one statement, one dispatch): all are queued, or none. */
     async submitMany(principal: Principal, body: CreateJobsBody): Promise<JobBatch> {
       assertCanCreate(principal, WHAT);
-      const jobs = body.jobs.map((job, index) => checked(job, `/body/jobs/${index}`));
-      const rows = await repository.insertMany(principal, jobs);
+      const jobs = body.jobs.map((job, index) =>
+        traced({ owner: principal, ...checked(job, `/body/jobs/${index}`) }),
+      );
+      const rows = await repository.insertEach(jobs);
       await dispatch(...rows);
       return { jobs: rows.map(toJob) };
     },
@@ -167,7 +182,7 @@ export function createJobsService(deps: JobsServiceDeps) {
           deps.logger.warn({ err: error, job_id: id }, 'could not publish a cancel');
         });
       }
-      announceChange(deps.events, deps.logger, id);
+      announce(id);
       return toJob(row);
     },
 
@@ -179,7 +194,7 @@ export function createJobsService(deps: JobsServiceDeps) {
       if (!row) throw conflict(before, 'failed, dead or cancelled');
       await repository.log(id, 'info', `retried by ${principal.email}`);
       await dispatch(row);
-      announceChange(deps.events, deps.logger, id);
+      announce(id);
       return toJob(row);
     },
 
@@ -190,7 +205,7 @@ export function createJobsService(deps: JobsServiceDeps) {
         const now = await repository.findById(id);
         if (now) throw conflict(now, 'queued or finished');
       }
-      announceChange(deps.events, deps.logger, id);
+      announce(id);
     },
   };
 }
