@@ -73,7 +73,7 @@ DataLab / matplotlib median: **${v.ratio.toFixed(2)}×** — target ${TARGETS.un
 
 ## The cached render through the gateway
 
-\`GET /api/v1/viz/charts/{id}/render.png?width=${o.chart.width}&height=${o.chart.height}\` (${o.chart.cachedPngBytes} bytes) with a Bearer token: the gateway authenticates, counts the call in Redis and proxies; the viz-service reads the chart (PostgreSQL), checks the caller may read it and its dataset (whose version it remembers from the data-service until the dataset changes, at most 2 s), and answers from its in-process copy of the render (the Redis render cache behind it). wrk: ${o.load.threads} threads, ${o.load.connections} connections, ${o.load.durationS} s after ${o.load.warmupS} s of warm-up.
+\`GET /api/v1/viz/charts/{id}/render.png?width=${o.chart.width}&height=${o.chart.height}\` (${o.chart.cachedPngBytes} bytes) with a Bearer token: the gateway authenticates, counts the call in Redis and proxies; the viz-service checks the caller may read the chart and its dataset (the chart remembered from PostgreSQL and the dataset's version from the data-service until either changes, at most 2 s), and answers from its in-process copy of the render (the Redis render cache behind it). wrk: ${o.load.threads} threads, ${o.load.connections} connections, ${o.load.durationS} s after ${o.load.warmupS} s of warm-up.
 
 ${latencyTable([
   ['cached PNG (200)', o.cached],

@@ -1,14 +1,15 @@
 import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
-import { createChartsRepository } from './charts/charts.repository.ts';
+import { createChartsRepository, type ChartRow } from './charts/charts.repository.ts';
 import { chartsRoutes } from './charts/charts.routes.ts';
-import { createChartsService } from './charts/charts.service.ts';
+import { CHART_CHANGED, createChartsService } from './charts/charts.service.ts';
 import type { vizConfigSchema } from './config.ts';
 import { createDashboardRenderer } from './dashboards/dashboards.render.ts';
-import { createDashboardsRepository } from './dashboards/dashboards.repository.ts';
+import { createDashboardsRepository, type DashboardRow } from './dashboards/dashboards.repository.ts';
 import { dashboardsRoutes } from './dashboards/dashboards.routes.ts';
-import { createDashboardsService } from './dashboards/dashboards.service.ts';
+import { createDashboardsService, DASHBOARD_CHANGED } from './dashboards/dashboards.service.ts';
 import { createDataClient } from './data/data.client.ts';
 import { rememberDatasets } from './data/dataset-memory.ts';
+import { createEventMemory } from './memory/event-memory.ts';
 import { createExportsRepository } from './jobs/exports.repository.ts';
 import { exportsRoutes } from './jobs/exports.routes.ts';
 import { createRenderCache } from './render/render.cache.ts';
@@ -17,10 +18,16 @@ import { createRenderPool } from './render/render.pool.ts';
 import { renderRoutes } from './render/render.routes.ts';
 import { createRenderService } from './render/render.service.ts';
 
+/** Bounds each in-process memory of charts and dashboards. */
+const MAX_REMEMBERED = 10_000;
+
 export async function buildApp(deps: ServiceDeps<typeof vizConfigSchema>): Promise<App> {
   const { config } = deps;
   const app = await createServiceServer(deps);
-  const charts = createChartsService(createChartsRepository(deps.db.pool));
+  const memoryOf = { events: deps.adapters.events, ttlMs: config.chartTtlMs, maxEntries: MAX_REMEMBERED };
+  const chartMemory = createEventMemory<ChartRow>({ ...memoryOf, channel: CHART_CHANGED });
+  const dashboardMemory = createEventMemory<DashboardRow>({ ...memoryOf, channel: DASHBOARD_CHANGED });
+  const charts = createChartsService(createChartsRepository(deps.db.pool), chartMemory);
   const datasets = rememberDatasets(
     createDataClient({
       registry: deps.adapters.registry,
@@ -32,13 +39,16 @@ export async function buildApp(deps: ServiceDeps<typeof vizConfigSchema>): Promi
     config.datasetVersionTtlMs,
   );
   const data = datasets.client;
-  const listening = datasets.listen().catch((error: unknown) => {
-    deps.logger.warn(
-      { err: String(error) },
-      'dataset change events unavailable; every render asks the data-service',
-    );
-    return async () => undefined;
-  });
+  const listenOrWarn = (listen: () => Promise<() => Promise<void>>, consequence: string) =>
+    listen().catch((error: unknown) => {
+      deps.logger.warn({ err: String(error) }, `change events unavailable: ${consequence}`);
+      return async () => undefined;
+    });
+  const listening = Promise.all([
+    listenOrWarn(datasets.listen, 'every render asks the data-service'),
+    listenOrWarn(chartMemory.listen, 'every render reads its chart from PostgreSQL'),
+    listenOrWarn(dashboardMemory.listen, 'every dashboard render reads it from PostgreSQL'),
+  ]);
   const metrics = createRenderMetrics(deps.metrics);
   const pool = createRenderPool({
     size: config.renderWorkers,
@@ -59,7 +69,11 @@ export async function buildApp(deps: ServiceDeps<typeof vizConfigSchema>): Promi
     metrics,
     config,
   });
-  const dashboards = createDashboardsService(createDashboardsRepository(deps.db.pool), charts);
+  const dashboards = createDashboardsService(
+    createDashboardsRepository(deps.db.pool),
+    charts,
+    dashboardMemory,
+  );
   chartsRoutes(app, charts);
   renderRoutes(app, { render, charts, metrics });
   exportsRoutes(app, createExportsRepository(deps.db.pool));
@@ -69,9 +83,7 @@ export async function buildApp(deps: ServiceDeps<typeof vizConfigSchema>): Promi
     metrics,
   });
   app.addHook('onClose', async () => {
-    await (
-      await listening
-    )();
+    await Promise.all((await listening).map((stop) => stop()));
     await pool.close();
     await data.close();
   });

@@ -75,6 +75,13 @@ export const vizConfigSchema = {
     0,
     60_000,
   ),
+  chartTtlMs: f.integer(
+    'VIZ_CHART_TTL_MS',
+    'How long a saved chart or dashboard is remembered between PostgreSQL reads (forgotten at once on every instance when one is changed or deleted); 0 reads every time.',
+    2000,
+    0,
+    60_000,
+  ),
 };
 
 export type VizConfig = ConfigOf<typeof vizConfigSchema>;

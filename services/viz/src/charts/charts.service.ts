@@ -6,6 +6,7 @@ import {
   type OwnedResource,
   type Principal,
 } from '@datalab/platform';
+import { readThrough, type EventMemory } from '../memory/event-memory.ts';
 import type { ChartRow, ChartsRepository, ChartSummaryRow } from './charts.repository.ts';
 import type {
   Chart,
@@ -15,9 +16,12 @@ import type {
   ListChartsQuery,
   UpdateChartBody,
 } from './charts.schemas.ts';
-import { assertValidSpec } from './charts.spec.ts';
+import { assertValidSpec, type ChartSpec } from './charts.spec.ts';
 
 const WHAT = 'chart';
+
+/** Announced by every instance after it changes or deletes a chart: the others forget theirs at once. */
+export const CHART_CHANGED = 'viz.chart-changed';
 
 function toSummary(row: ChartSummaryRow): ChartSummary {
   return {
@@ -39,10 +43,17 @@ function ownership(row: ChartRow | undefined): OwnedResource | undefined {
   return row && { ownerId: row.owner_id, visibility: row.visibility };
 }
 
-export function createChartsService(charts: ChartsRepository) {
+/**
+ * `memory` keeps recently read charts (renders read the same ones over and over); the caller's
+ * access is checked on every read all the same. Changes always read PostgreSQL, then tell every
+ * instance to forget what it remembers.
+ */
+export function createChartsService(charts: ChartsRepository, memory?: EventMemory<ChartRow>) {
+  const find = readThrough(memory, (id) => charts.findById(id));
+
   /** The chart if the caller may read it; `not_found` otherwise, whether or not it exists. */
   async function readable(principal: Principal, id: string): Promise<ChartRow> {
-    const row = await charts.findById(id);
+    const row = await find(id);
     assertCanRead(principal, ownership(row), WHAT);
     return row!;
   }
@@ -82,10 +93,16 @@ export function createChartsService(charts: ChartsRepository) {
       return toChart(await readable(principal, id));
     },
 
+    /** Only the spec of a chart the caller may read: what a render needs, without the dates formatted. */
+    async spec(principal: Principal, id: string): Promise<ChartSpec> {
+      return (await readable(principal, id)).spec;
+    },
+
     async update(principal: Principal, id: string, changes: UpdateChartBody): Promise<Chart> {
       await manageable(principal, id);
       if (changes.spec !== undefined) assertValidSpec(changes.spec, '/body/spec');
       const row = await charts.update(id, changes);
+      await memory?.changed();
       // Deleted between the check and the update.
       if (!row) throw new AppError('not_found', `${WHAT} not found`);
       return toChart(row);
@@ -93,7 +110,9 @@ export function createChartsService(charts: ChartsRepository) {
 
     async delete(principal: Principal, id: string): Promise<void> {
       await manageable(principal, id);
-      if (!(await charts.delete(id))) throw new AppError('not_found', `${WHAT} not found`);
+      const deleted = await charts.delete(id);
+      await memory?.changed();
+      if (!deleted) throw new AppError('not_found', `${WHAT} not found`);
     },
   };
 }

@@ -54,11 +54,11 @@ export function createDashboardRenderer(deps: {
       layout.items.map(async (item, i) => {
         if (item.type !== 'chart') return undefined;
         try {
-          const chart = await deps.charts.get(principal, item.chart_id);
+          const spec = await deps.charts.spec(principal, item.chart_id);
           return {
             kind: 'chart',
             prepared: await deps.render.prepare(principal, {
-              spec: chart.spec,
+              spec,
               pointer: `/layout/items/${i}`,
             }),
           };

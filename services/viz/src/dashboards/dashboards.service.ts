@@ -6,6 +6,7 @@ import {
   type OwnedResource,
   type Principal,
 } from '@datalab/platform';
+import { readThrough, type EventMemory } from '../memory/event-memory.ts';
 import type { ChartsService } from '../charts/charts.service.ts';
 import type { DashboardRow, DashboardsRepository, DashboardSummaryRow } from './dashboards.repository.ts';
 import type {
@@ -19,6 +20,9 @@ import type {
 } from './dashboards.schemas.ts';
 
 const WHAT = 'dashboard';
+
+/** Announced by every instance after it changes or deletes a dashboard: the others forget theirs at once. */
+export const DASHBOARD_CHANGED = 'viz.dashboard-changed';
 
 function toSummary(row: DashboardSummaryRow): DashboardSummary {
   return {
@@ -40,7 +44,14 @@ function ownership(row: DashboardRow | undefined): OwnedResource | undefined {
   return row && { ownerId: row.owner_id, visibility: row.visibility };
 }
 
-export function createDashboardsService(dashboards: DashboardsRepository, charts: ChartsService) {
+/** `memory` as for charts (charts.service.ts): reads through it, changes read PostgreSQL and announce. */
+export function createDashboardsService(
+  dashboards: DashboardsRepository,
+  charts: ChartsService,
+  memory?: EventMemory<DashboardRow>,
+) {
+  const find = readThrough(memory, (id) => dashboards.findById(id));
+
   /**
    * Every item fits in the grid, and every chart is one the author may read:
    * a dashboard cannot be used to show a chart its author cannot see.
@@ -72,7 +83,7 @@ export function createDashboardsService(dashboards: DashboardsRepository, charts
   }
 
   async function readable(principal: Principal, id: string): Promise<DashboardRow> {
-    const row = await dashboards.findById(id);
+    const row = await find(id);
     assertCanRead(principal, ownership(row), WHAT);
     return row!;
   }
@@ -116,13 +127,16 @@ export function createDashboardsService(dashboards: DashboardsRepository, charts
       await manageable(principal, id);
       if (changes.layout) await assertValidLayout(principal, changes.layout);
       const row = await dashboards.update(id, changes);
+      await memory?.changed();
       if (!row) throw new AppError('not_found', `${WHAT} not found`);
       return toDashboard(row);
     },
 
     async delete(principal: Principal, id: string): Promise<void> {
       await manageable(principal, id);
-      if (!(await dashboards.delete(id))) throw new AppError('not_found', `${WHAT} not found`);
+      const deleted = await dashboards.delete(id);
+      await memory?.changed();
+      if (!deleted) throw new AppError('not_found', `${WHAT} not found`);
     },
   };
 }

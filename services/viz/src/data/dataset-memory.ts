@@ -1,4 +1,5 @@
 import { assertCanRead, type Events, type Principal } from '@datalab/platform';
+import { createEventMemory } from '../memory/event-memory.ts';
 import type { DataClient, DatasetRef } from './data.client.ts';
 
 /**
@@ -27,42 +28,25 @@ export interface DatasetMemory {
  * lost, as in the data-service's own catalog cache.
  */
 export function rememberDatasets(data: DataClient, events: Events, ttlMs: number): DatasetMemory {
-  const remembered = new Map<string, { ref: DatasetRef; until: number }>();
-  let listening = false;
-  let generation = 0;
+  const memory = createEventMemory<DatasetRef>({
+    events,
+    channel: DATASET_CHANGED,
+    ttlMs,
+    maxEntries: MAX_REMEMBERED,
+  });
   const keyOf = (idOrName: string): string => idOrName.toLowerCase();
 
   async function dataset(principal: Principal, idOrName: string): Promise<DatasetRef> {
-    const key = keyOf(idOrName);
-    const entry = remembered.get(key);
-    if (entry && listening && entry.until > performance.now()) {
-      assertCanRead(principal, entry.ref, 'Dataset');
-      return entry.ref;
+    const known = memory.recall(keyOf(idOrName));
+    if (known) {
+      assertCanRead(principal, known, 'Dataset');
+      return known;
     }
-    const started = generation;
+    const since = memory.since();
     const ref = await data.dataset(principal, idOrName);
-    if (listening && ttlMs > 0 && started === generation) {
-      if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-      const until = performance.now() + ttlMs;
-      remembered.set(keyOf(ref.id), { ref, until });
-      remembered.set(keyOf(ref.name), { ref, until });
-    }
+    memory.remember(since, [keyOf(ref.id), keyOf(ref.name)], ref);
     return ref;
   }
 
-  return {
-    client: { ...data, dataset },
-    listen: async () => {
-      const stop = await events.subscribe(DATASET_CHANGED, () => {
-        generation += 1;
-        remembered.clear();
-      });
-      listening = true;
-      return async () => {
-        listening = false;
-        remembered.clear();
-        await stop();
-      };
-    },
-  };
+  return { client: { ...data, dataset }, listen: memory.listen };
 }

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Cache } from '@datalab/platform';
 
 /** Bumped when the renderer's output changes, so old entries and ETags are not reused. */
-export const RENDERER_VERSION = 'datalab-viz-1';
+export const RENDERER_VERSION = 'datalab-viz-2';
 
 /** Everything a render's bytes depend on. */
 export interface RenderKeyParts {
@@ -25,8 +25,22 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+/** canonicalJson of frozen specs (saved charts remembered in memory, rendered again and again). */
+const frozenJson = new WeakMap<object, string>();
+
+function canonicalSpec(spec: unknown): string {
+  if (typeof spec !== 'object' || spec === null || !Object.isFrozen(spec)) return canonicalJson(spec);
+  let json = frozenJson.get(spec);
+  if (json === undefined) {
+    json = canonicalJson(spec);
+    frozenJson.set(spec, json);
+  }
+  return json;
+}
+
+/** One-shot `crypto.hash`: a render's key is hashed on every call, and createHash costs more. */
 export function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text);
 }
 
 /**
@@ -35,17 +49,18 @@ export function sha256(text: string | Buffer): string {
  * ETag, and a matching If-None-Match is answered without rendering anything.
  */
 export function renderKey(parts: RenderKeyParts): string {
-  return sha256(
-    canonicalJson([
-      RENDERER_VERSION,
-      parts.spec,
-      parts.data,
-      parts.format,
-      parts.width ?? null,
-      parts.height ?? null,
-      parts.scale,
-    ]),
-  );
+  // The same text as canonicalJson of the whole array, written member by member: the spec's part
+  // is remembered for frozen specs, and the other members need no key sorting.
+  const members = [
+    JSON.stringify(RENDERER_VERSION),
+    canonicalSpec(parts.spec),
+    JSON.stringify(parts.data),
+    JSON.stringify(parts.format),
+    JSON.stringify(parts.width ?? null),
+    JSON.stringify(parts.height ?? null),
+    JSON.stringify(parts.scale),
+  ];
+  return sha256(`[${members.join(',')}]`);
 }
 
 export function etagOf(key: string): string {

@@ -47,6 +47,18 @@ function rowsOf(answer: QueryAnswer): Record<string, unknown>[] {
   return answer.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
 }
 
+/** The sources of frozen specs (saved charts remembered in memory, rendered again and again), by pointer. */
+const frozenSources = new WeakMap<object, Map<string, DataSource[]>>();
+
+function sourcesOf(spec: ChartSpec, pointer: string): DataSource[] {
+  if (!Object.isFrozen(spec)) return findSources(spec, pointer);
+  const byPointer = frozenSources.get(spec) ?? new Map<string, DataSource[]>();
+  frozenSources.set(spec, byPointer);
+  const sources = byPointer.get(pointer) ?? findSources(spec, pointer);
+  byPointer.set(pointer, sources);
+  return sources;
+}
+
 /**
  * Finds the spec's DataLab sources and learns their versions as the caller
  * (so a render never uses data the caller may not read, cached or not);
@@ -59,7 +71,7 @@ export async function resolveData(
   spec: ChartSpec,
   pointer: string,
 ): Promise<ResolvedData> {
-  const sources = findSources(spec, pointer);
+  const sources = sourcesOf(spec, pointer);
   const versions: [string, string | number][] = [];
   const answers = new Map<DataSource, QueryAnswer>();
   const datasetIds = new Map<DataSource, string>();

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import SVGtoPDF from 'svg-to-pdfkit';
 import { AppError } from '@datalab/platform';
 import type { SvgChart } from './render.engine.ts';
+import { compactPng, isOpaque, type Raster } from './render.png.ts';
 
 /** The fonts every raster and PDF is drawn with, shipped in the repository so output is the same everywhere. */
 export const FONT_FILES = {
@@ -74,8 +75,23 @@ const resvgFont = {
   fantasyFamily: FONT_FAMILY,
 };
 
-export function toPng(image: Sized): Buffer {
-  return new Resvg(image.svg, { font: resvgFont, fitTo: { mode: 'original' } }).render().asPng();
+/** The image drawn by resvg with the shipped fonts. */
+export function rasterize(image: Sized): Raster {
+  const rendered = new Resvg(image.svg, { font: resvgFont, fitTo: { mode: 'original' } }).render();
+  // `pixels` copies out of resvg on every read: read it once.
+  return {
+    pixels: rendered.pixels,
+    width: rendered.width,
+    height: rendered.height,
+    asPng: () => rendered.asPng(),
+  };
+}
+
+/** sharp's input for WebP/AVIF: the pixels themselves when opaque (no PNG encoded and decoded), else a PNG. */
+function sharpOf(raster: Raster): sharp.Sharp {
+  return isOpaque(raster.pixels)
+    ? sharp(raster.pixels, { raw: { width: raster.width, height: raster.height, channels: 4 } })
+    : sharp(raster.asPng());
 }
 
 function toPdf(image: Sized): Promise<Buffer> {
@@ -109,11 +125,11 @@ export async function encode(image: Sized, format: ImageFormat): Promise<Buffer>
     case 'svg':
       return Buffer.from(image.svg, 'utf8');
     case 'png':
-      return toPng(image);
+      return compactPng(rasterize(image));
     case 'webp':
-      return sharp(toPng(image)).webp({ quality: 90 }).toBuffer();
+      return sharpOf(rasterize(image)).webp({ quality: 90 }).toBuffer();
     case 'avif':
-      return sharp(toPng(image)).avif({ quality: 60 }).toBuffer();
+      return sharpOf(rasterize(image)).avif({ quality: 60 }).toBuffer();
     case 'pdf':
       return toPdf(image);
   }

@@ -79,11 +79,11 @@ export function renderRoutes(
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const chart = await deps.charts.get(principal, request.params.id);
+      const spec = await deps.charts.spec(principal, request.params.id);
       const { format } = request.params;
       const result = await deps.render.render(
         principal,
-        { spec: chart.spec, pointer: '/spec' },
+        { spec, pointer: '/spec' },
         {
           ...request.query,
           format,

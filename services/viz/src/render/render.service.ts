@@ -69,11 +69,19 @@ export function createRenderService(deps: RenderDeps) {
       );
   }
 
+  /**
+   * Frozen specs that passed the checks: a saved chart remembered in memory is one frozen object
+   * (memory/event-memory.ts), rendered again and again, and the same object is the same spec.
+   */
+  const checked = new WeakSet<object>();
+
   /** The checked Vega-Lite spec of either kind of input. */
   function specOf(input: RenderInput): ChartSpec {
     const spec = 'chart' in input ? compileBuilder(input.chart) : input.spec;
+    if (typeof spec === 'object' && spec !== null && checked.has(spec)) return spec as ChartSpec;
     assertValidSpec(spec, input.pointer);
     assertRenderable(spec, input.pointer, { maxRows: config.renderMaxRows });
+    if (Object.isFrozen(spec)) checked.add(spec);
     return spec;
   }
 
