@@ -8,6 +8,7 @@ export interface Outcome {
   date: string;
   model: { width: number; hidden: number; layers: number; bytes: number; macsPerRow: number };
   load: { connections: number; threads: number; durationS: number; warmupS: number; rounds: number };
+  rowsPerRequest: number;
   batching: { maxBatch: number; maxWaitMs: number; runConcurrency: number };
   on: Measured;
   off: Measured;
@@ -20,7 +21,7 @@ export interface Outcome {
 
 export function verdict(outcome: Outcome) {
   const speedup = outcome.on.reqPerS / outcome.off.reqPerS;
-  const vsInProcess = outcome.on.reqPerS / outcome.inProcess.rowsPerS;
+  const vsInProcess = (outcome.on.reqPerS * outcome.rowsPerRequest) / outcome.inProcess.rowsPerS;
   return {
     ratios: { batching_on_vs_off: speedup, http_vs_in_process: vsInProcess },
     met: { batching: speedup >= TARGETS.batchingSpeedup, in_process: vsInProcess >= TARGETS.vsInProcess },
@@ -36,7 +37,7 @@ export function markdownReport(outcome: Outcome): string {
     '# ai bench: predictions through the gateway, batching on vs off, vs onnxruntime in-process',
     '',
     `${outcome.date}. Model: an MLP built by the bench (float32 x[N, ${outcome.model.width}] → ${outcome.model.layers} × ${outcome.model.hidden} ReLU → 1; ${outcome.model.macsPerRow.toLocaleString('en')} multiply-adds per row, ${(outcome.model.bytes / 1024).toFixed(0)} KiB). ` +
-      `wrk: ${outcome.load.connections} connections, ${outcome.load.threads} threads, ${outcome.load.durationS} s after ${outcome.load.warmupS} s warm-up, best of ${outcome.load.rounds} rounds; one row per request. ` +
+      `wrk: ${outcome.load.connections} connections, ${outcome.load.threads} threads, ${outcome.load.durationS} s after ${outcome.load.warmupS} s warm-up, best of ${outcome.load.rounds} rounds; ${outcome.rowsPerRequest === 1 ? 'one row' : `${outcome.rowsPerRequest} rows`} per request. ` +
       `Batching: AI_BATCH_MAX_SIZE=${outcome.batching.maxBatch}, AI_BATCH_MAX_WAIT_MS=${outcome.batching.maxWaitMs}, AI_RUN_CONCURRENCY=${outcome.batching.runConcurrency} (off: AI_BATCH_MAX_SIZE=1). ` +
       `Cores busy with other work before the run: ${outcome.busyBefore.toFixed(1)}.`,
     '',
@@ -44,6 +45,8 @@ export function markdownReport(outcome: Outcome): string {
       ['batching on', outcome.on],
       ['batching off', outcome.off],
     ]),
+    '',
+    `Rows per second through HTTP with batching: ${(outcome.on.reqPerS * outcome.rowsPerRequest).toFixed(0)}.`,
     '',
     `In-process peer: onnxruntime-node, same model, ${outcome.inProcess.batchRows} rows per run (the mean batch the server formed), ${outcome.inProcess.concurrency} runs in flight: ${outcome.inProcess.rowsPerS.toFixed(0)} rows/s (p95 run ${outcome.inProcess.p95RunMs.toFixed(2)} ms).`,
     '',

@@ -14,7 +14,7 @@ import { markdownReport, TARGETS, verdict, type Outcome } from './report.ts';
 import { startStack, type Stack } from './stack.ts';
 
 export const description =
-  'One-row predictions on a small ONNX model through gateway → ai-service, batching on vs off, vs onnxruntime in-process.';
+  'Predictions (one row per request by default, --rows N) on a small ONNX model through gateway → ai-service, batching on vs off, vs onnxruntime in-process.';
 
 function parseOptions(args: string[]) {
   const { values } = parseArgs({
@@ -33,6 +33,7 @@ function parseOptions(args: string[]) {
       'max-wait-ms': { type: 'string', default: '2' },
       concurrency: { type: 'string', default: '2' },
       'base-port': { type: 'string', default: '44100' },
+      rows: { type: 'string', default: '1' },
     },
   });
   const number = (name: keyof typeof values) => Number(values[name]);
@@ -52,6 +53,7 @@ function parseOptions(args: string[]) {
       runConcurrency: number('concurrency'),
     },
     basePort: number('base-port'),
+    rowsPerRequest: number('rows'),
   };
 }
 
@@ -131,7 +133,9 @@ export async function run({ args, env }: BenchContext): Promise<void> {
     const model = mlpModel(options.model.width, options.model.hidden, options.model.layers);
     const modelId = await uploadModel(stack, model);
     const body = JSON.stringify({
-      rows: [{ x: Array.from({ length: options.model.width }, (_, i) => (i % 17) / 17) }],
+      rows: Array.from({ length: options.rowsPerRequest }, (_, row) => ({
+        x: Array.from({ length: options.model.width }, (_, i) => ((i + row) % 17) / 17),
+      })),
     });
     const path_ = `/api/v1/ai/models/${modelId}/predict`;
     const answers = [
@@ -182,6 +186,7 @@ export async function run({ args, env }: BenchContext): Promise<void> {
           options.model.hidden,
       },
       load: options.load,
+      rowsPerRequest: options.rowsPerRequest,
       batching: options.batching,
       on: best(runs.on),
       off: best(runs.off),

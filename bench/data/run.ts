@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+import { INTERNAL_TOKEN_HEADER } from '@datalab/platform';
 import type { BenchContext } from '../lib/bench.ts';
 import { busyCores, untilQuiet } from '../lib/cpu.ts';
 import { createCleanup, type Cleanup } from '../lib/processes.ts';
@@ -127,6 +128,16 @@ async function compare(
   console.log(
     `  ${cached.reqPerS.toFixed(0)} req/s, p50 ${cached.p50Ms.toFixed(2)} ms, p95 ${cached.p95Ms.toFixed(2)} ms`,
   );
+  console.log('Cached, straight to the data-service (the ceiling for any gateway)');
+  const directBusyBefore = await untilQuiet();
+  const direct = await measure(
+    `${stack.dataUrl}/api/v1/data/query`,
+    { ...load, headers: { [INTERNAL_TOKEN_HEADER]: await stack.internalToken() }, jsonBody: body },
+    pids,
+  );
+  console.log(
+    `  ${direct.reqPerS.toFixed(0)} req/s, p50 ${direct.p50Ms.toFixed(2)} ms, p95 ${direct.p95Ms.toFixed(2)} ms`,
+  );
 
   const outcome: Outcome = {
     date: new Date().toISOString(),
@@ -137,6 +148,7 @@ async function compare(
     ingest: { runs: ingestRuns, api: best(ingestRuns, 'api'), psql: best(ingestRuns, 'psql') },
     query: { ...query, sql },
     cached: { ...cached, busyBefore: cachedBusyBefore },
+    cachedDirect: { ...direct, busyBefore: directBusyBefore },
     load,
     commands: {
       bench: command,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { readSigningKeyFile, signInternalToken, type Principal } from '@datalab/platform';
 import { createBenchUser, createDatabase, withClient, withDatabase } from '../lib/database.ts';
 import {
   freePort,
@@ -25,6 +27,10 @@ export interface StackOptions {
 export interface Stack {
   databaseUrl: string;
   gatewayUrl: string;
+  /** The data-service itself, for calls that bypass the gateway with an internal token. */
+  dataUrl: string;
+  /** A 60-second internal token for the bench user, as the gateway would send the data-service. */
+  internalToken: () => Promise<string>;
   processes: { gateway: Spawned; data: Spawned };
   /** `Authorization: Bearer <access token>`. */
   auth: Record<string, string>;
@@ -124,10 +130,18 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   cleanup.add(() => stop(processes.gateway));
   await waitForStatus(`${gatewayUrl}/health/ready`, 200, processes.gateway, 60_000);
 
-  const accessToken = await login(gatewayUrl, await createBenchUser(databaseUrl));
+  const user = await createBenchUser(databaseUrl);
+  const accessToken = await login(gatewayUrl, user);
+  const principal: Principal = { kind: 'user', userId: user.id, email: user.email, role: 'editor' };
+  const internalKey = await readSigningKeyFile(
+    path.join(options.dataDir, 'keys', 'internal-ed25519.pem'),
+    'DATALAB_DATA_DIR',
+  );
   return {
     databaseUrl,
     gatewayUrl,
+    dataUrl,
+    internalToken: () => signInternalToken(internalKey, principal, 'api-gateway', 'data-service'),
     processes,
     auth: { authorization: `Bearer ${accessToken}` },
     stopData: () => stop(processes.data),

@@ -8,8 +8,10 @@ import { ProblemView, ProgressBar } from './states.tsx';
 
 const ALGORITHMS = [
   ['random_forest_classifier', 'Random forest (classification)'],
+  ['gradient_boosting_classifier', 'Gradient boosting (classification)'],
   ['logistic_regression', 'Logistic regression (classification)'],
   ['random_forest_regressor', 'Random forest (regression)'],
+  ['gradient_boosting_regressor', 'Gradient boosting (regression)'],
   ['linear_regression', 'Linear regression'],
   ['kmeans', 'k-means clustering (no target)'],
   ['isolation_forest', 'Isolation forest anomalies (no target)'],

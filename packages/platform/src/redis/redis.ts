@@ -28,6 +28,9 @@ function build(options: RedisOptions): Redis {
     // A Redis that stops answering without closing the connection must not stall requests.
     commandTimeout: 2000,
     retryStrategy: (attempt: number) => Math.min(attempt * 200, 2000),
+    // Commands issued in the same event-loop turn (rate-limit hits and cache reads of concurrent
+    // requests) go out as one write and come back as one read: fewer system calls on both sides.
+    enableAutoPipelining: true,
   };
   if (options.sentinels.length > 0) {
     const fromUrl = options.url ? new URL(options.url) : undefined;
@@ -74,7 +77,7 @@ export async function connectRedis(options: RedisOptions): Promise<RedisConnecti
   return {
     client,
     duplicate: () => {
-      const copy = client.duplicate({ enableOfflineQueue: true });
+      const copy = client.duplicate({ enableOfflineQueue: true, enableAutoPipelining: false });
       copy.on('error', (error: Error) =>
         options.logger.warn({ err: error.message }, 'redis connection error'),
       );

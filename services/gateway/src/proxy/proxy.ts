@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, type Principal } from '@datalab/platform';
 import type { ServiceName } from '@datalab/contracts';
@@ -52,6 +53,37 @@ function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string |
 }
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+
+/**
+ * A body up to this size, with its length announced, is read whole before it is passed on:
+ * the head and the body then leave in one write instead of one per chunk. Most API calls are
+ * this small; uploads and exports stay streamed.
+ */
+const WHOLE_BODY_BYTES = 64 * 1024;
+
+function announcedLength(value: string | string[] | undefined): number | undefined {
+  const length = Number(value);
+  return typeof value === 'string' && value !== '' && Number.isInteger(length) ? length : undefined;
+}
+
+async function readWhole(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** The caller's body: whole when it is small and its length is known, else the counted stream. */
+async function requestBody(incoming: FastifyRequest, limit: number): Promise<Readable | Buffer> {
+  const body = limitBody(incoming.raw, limit);
+  const length = announcedLength(incoming.headers['content-length']);
+  return length !== undefined && length <= WHOLE_BODY_BYTES ? readWhole(body) : body;
+}
+
+/** The upstream's answer: whole when it is small and its length is known, else streamed through. */
+async function responseBody(upstream: Dispatcher.ResponseData): Promise<Readable | Buffer> {
+  const length = announcedLength(upstream.headers['content-length']);
+  return length !== undefined && length <= WHOLE_BODY_BYTES ? readWhole(upstream.body) : upstream.body;
+}
 
 export interface ProxyOptions {
   upstreams: Upstreams;
@@ -107,7 +139,13 @@ export async function proxyRequest(
   const hasBody = !BODYLESS.has(incoming.method) || incoming.headers['content-length'] !== undefined;
   const limit = bodyLimitFor(incoming.method, incoming.url.split('?')[0] ?? '', options.limits);
   if (Number(incoming.headers['content-length'] ?? 0) > limit) refuseUnreadBody(reply, limit);
-  const body = hasBody ? limitBody(incoming.raw, limit) : null;
+  let body: Readable | Buffer | null;
+  try {
+    body = hasBody ? await requestBody(incoming, limit) : null;
+  } catch (error) {
+    if (error instanceof AppError && error.kind === 'too_large') refuseUnreadBody(reply, limit);
+    throw error;
+  }
   const token = incoming.principal ? await options.internalToken(incoming.principal, service) : undefined;
   const headers = forwardedRequestHeaders(incoming, token);
   const unreachable = new Set<string>();
@@ -125,8 +163,9 @@ export async function proxyRequest(
         headersTimeout: options.timeoutMs,
         bodyTimeout: 0,
       });
+      const answer = await responseBody(upstream);
       options.metrics.observe(service, upstream.statusCode >= 500 ? 'error' : 'ok', started);
-      return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(upstream.body);
+      return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(answer);
     } catch (error) {
       if (abort.signal.aborted) return reply;
       if (error instanceof AppError && error.kind === 'too_large') refuseUnreadBody(reply, limit);
@@ -139,8 +178,9 @@ export async function proxyRequest(
         options.upstreams.markDown(service, url, code);
         unreachable.add(url);
       }
+      // A body read whole can be sent again; a stream is spent.
       const safeToRepeat =
-        !hasBody &&
+        !(body instanceof Readable) &&
         (UNREACHABLE.has(code) ||
           (BROKEN.has(code) && IDEMPOTENT_READS.has(incoming.method) && brokenRetries++ < 2));
       if (!safeToRepeat) throw unavailable(service, `it did not answer (${code})`, error);

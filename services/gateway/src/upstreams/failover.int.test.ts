@@ -3,13 +3,22 @@ import { startTestGateway, type TestGateway } from '../../../../test/gateway.ts'
 import { testEnv } from '../../../../test/helpers.ts';
 import { freePort, spawnTs, waitForStatus, type Spawned } from '../../../../test/processes.ts';
 
-/** Keeps `workers` clients calling until stopped; returns every status seen. */
+/**
+ * Keeps `workers` clients calling until stopped, GETs and small JSON POSTs by turns (a POST sent to
+ * an instance that refuses the connection must go to the other one too); returns every status seen.
+ */
 function load(url: string, token: string, workers: number) {
   const statuses: number[] = [];
   let running = true;
+  let calls = 0;
   const loops = Array.from({ length: workers }, async () => {
     while (running) {
-      const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      const post = calls++ % 2 === 1;
+      const response = await fetch(url, {
+        method: post ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: post ? JSON.stringify({ probe: calls }) : null,
+      });
       await response.arrayBuffer();
       statuses.push(response.status);
     }
@@ -47,7 +56,7 @@ describe('two instances of a service behind the gateway', () => {
       UPSTREAM_HEALTH_INTERVAL_MS: '200',
       RATE_LIMIT_DEFAULT: '100000',
     });
-    token = await gw.login(await gw.createUser('viewer'));
+    token = await gw.login(await gw.createUser('editor'));
   });
   afterAll(async () => {
     for (const instance of instances) instance.child.kill('SIGKILL');
@@ -63,7 +72,7 @@ describe('two instances of a service behind the gateway', () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await traffic.stop();
 
-    // The data-service answers 404 for /ping: any other status would be a failed request.
+    // The data-service answers 404 for /ping, GET or POST: any other status would be a failed request.
     expect(traffic.statuses.length).toBeGreaterThan(50);
     expect(traffic.statuses.filter((status) => status !== 404)).toEqual([]);
     const services = await fetch(`${gw.url}/api/v1/services`, {
