@@ -31,3 +31,4 @@ export * from './auth/internal-auth.ts';
 export * from './auth/verified-cache.ts';
 export * from './jobs/job-type.ts';
 export * from './threads/worker-url.ts';
+export * from './ids/uuid7.ts';

@@ -1,4 +1,4 @@
-import { currentTraceCarrier, type Pool, type PoolClient, type Principal } from '@datalab/platform';
+import { currentTraceCarrier, uuidv7, type Pool, type PoolClient, type Principal } from '@datalab/platform';
 import type { LogLevel } from '@datalab/platform';
 import type { JobState } from './jobs.schemas.ts';
 
@@ -70,11 +70,11 @@ export const traced = (job: NewJob): TracedJob => ({ ...job, traceContext: trace
 export function createJobsRepository(pool: Pool | PoolClient) {
   async function insertEach(jobs: readonly TracedJob[]): Promise<JobRow[]> {
     const result = await pool.query<JobRow>(
-      `INSERT INTO compute.jobs (owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
-       SELECT t.owner_id, t.owner, t.type, t.queue, t.params, t.priority, t.max_attempts, t.timeout_ms, t.trace_context
-       FROM unnest($1::uuid[], $2::jsonb[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::int[], $8::int[],
-           $9::jsonb[])
-         WITH ORDINALITY AS t(owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context, n)
+      `INSERT INTO compute.jobs (id, owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context)
+       SELECT t.id, t.owner_id, t.owner, t.type, t.queue, t.params, t.priority, t.max_attempts, t.timeout_ms, t.trace_context
+       FROM unnest($10::uuid[], $1::uuid[], $2::jsonb[], $3::text[], $4::text[], $5::jsonb[], $6::int[], $7::int[],
+           $8::int[], $9::jsonb[])
+         WITH ORDINALITY AS t(id, owner_id, owner, type, queue, params, priority, max_attempts, timeout_ms, trace_context, n)
        ORDER BY t.n RETURNING ${COLUMNS}`,
       [
         jobs.map((job) => job.owner.userId),
@@ -86,6 +86,8 @@ export function createJobsRepository(pool: Pool | PoolClient) {
         jobs.map((job) => job.maxAttempts),
         jobs.map((job) => job.timeoutMs),
         jobs.map((job) => job.traceContext),
+        // Time-ordered ids: every insert lands at the right edge of the primary key.
+        jobs.map(() => uuidv7()),
       ],
     );
     return result.rows;
