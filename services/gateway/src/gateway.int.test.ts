@@ -130,11 +130,15 @@ describe('the gateway proxy streams bodies', () => {
   let upstream: http.Server;
   let firstBytesAt = 0;
   let seenHeaders: http.IncomingHttpHeaders = {};
+  let ready = true;
 
   beforeAll(async () => {
     // A plain HTTP server standing where the data-service would: it counts what arrives and when.
     upstream = http.createServer((req, res) => {
-      if (req.url === '/health/ready') return void res.end('{"status":"ready"}');
+      if (req.url === '/health/ready') {
+        res.statusCode = ready ? 200 : 503;
+        return void res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+      }
       seenHeaders = req.headers;
       let bytes = 0;
       req.on('data', (chunk: Buffer) => {
@@ -146,12 +150,42 @@ describe('the gateway proxy streams bodies', () => {
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     gw = await startTestGateway({
       DATA_SERVICE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      UPSTREAM_HEALTH_INTERVAL_MS: '200',
     });
     token = await gw.login(await gw.createUser('editor'));
   });
   afterAll(async () => {
     await gw.close();
     upstream.close();
+  });
+
+  it('still sends calls to the only instance while its readiness check fails, as panic routing does', async () => {
+    const state = async () => {
+      const answer = await fetch(`${gw.url}/api/v1/services`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      const { services } = (await answer.json()) as {
+        services: { name: string; instances: { state: string }[] }[];
+      };
+      return services.find((service) => service.name === 'data-service')?.instances[0]?.state;
+    };
+    ready = false;
+    try {
+      for (let i = 0; i < 100 && (await state()) !== 'unhealthy'; i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await state()).toBe('unhealthy');
+
+      const response = await fetch(`${gw.url}/api/v1/data/anything`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body: 'x',
+      });
+
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ bytes: 1 });
+    } finally {
+      ready = true;
+    }
   });
 
   it('passes an upload through while it is still being sent, never holding it whole', async () => {

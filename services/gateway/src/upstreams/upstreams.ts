@@ -20,7 +20,7 @@ interface InstanceState {
 
 export interface Upstreams {
   definitions: readonly UpstreamDefinition[];
-  /** The next healthy instance, round-robin; `undefined` when none is. */
+  /** The next healthy instance, round-robin; any instance when none is healthy; `undefined` when none is known. */
   pick: (name: ServiceName) => string | undefined;
   /** Passive ejection: a request that could not reach `url` takes it out until the next good check. */
   markDown: (name: ServiceName, url: string, reason: string) => void;
@@ -121,7 +121,11 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
     pick: (name) => {
       const all = instances.get(name) ?? [];
       const healthy = all.filter((i) => i.state === 'healthy');
-      const candidates = healthy.length > 0 ? healthy : all.filter((i) => i.state === 'unknown');
+      const unknown = all.filter((i) => i.state === 'unknown');
+      // With none passing its check, all are tried (Envoy's "panic routing"): a probe that timed
+      // out on a busy instance must not refuse every call, and a dead one refuses the connection
+      // at once, so the proxy moves on to the next and answers 503 when none is left.
+      const candidates = healthy.length > 0 ? healthy : unknown.length > 0 ? unknown : all;
       if (candidates.length === 0) return undefined;
       const next = (cursor.get(name) ?? 0) % candidates.length;
       cursor.set(name, next + 1);
