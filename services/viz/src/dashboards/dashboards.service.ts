@@ -1,19 +1,12 @@
-import {
-  AppError,
-  assertCanCreate,
-  assertCanManage,
-  assertCanRead,
-  type OwnedResource,
-  type Principal,
-} from '@datalab/platform';
-import { readThrough, type EventMemory } from '../memory/event-memory.ts';
+import { AppError, assertCanCreate, type Principal } from '@datalab/platform';
+import type { EventMemory } from '../memory/event-memory.ts';
 import type { ChartsService } from '../charts/charts.service.ts';
-import type { DashboardRow, DashboardsRepository, DashboardSummaryRow } from './dashboards.repository.ts';
+import { createOwnedAccess, listFilter, toSummary } from '../owned/owned-access.ts';
+import type { DashboardRow, DashboardsRepository } from './dashboards.repository.ts';
 import type {
   CreateDashboardBody,
   Dashboard,
   DashboardList,
-  DashboardSummary,
   Layout,
   ListDashboardsQuery,
   UpdateDashboardBody,
@@ -24,24 +17,8 @@ const WHAT = 'dashboard';
 /** Announced by every instance after it changes or deletes a dashboard: the others forget theirs at once. */
 export const DASHBOARD_CHANGED = 'viz.dashboard-changed';
 
-function toSummary(row: DashboardSummaryRow): DashboardSummary {
-  return {
-    id: row.id,
-    owner_id: row.owner_id,
-    visibility: row.visibility,
-    title: row.title,
-    description: row.description,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-  };
-}
-
 function toDashboard(row: DashboardRow): Dashboard {
   return { ...toSummary(row), layout: row.layout };
-}
-
-function ownership(row: DashboardRow | undefined): OwnedResource | undefined {
-  return row && { ownerId: row.owner_id, visibility: row.visibility };
 }
 
 /** `memory` as for charts (charts.service.ts): reads through it, changes read PostgreSQL and announce. */
@@ -50,7 +27,7 @@ export function createDashboardsService(
   charts: ChartsService,
   memory?: EventMemory<DashboardRow>,
 ) {
-  const find = readThrough(memory, (id) => dashboards.findById(id));
+  const { readable, manageable, changed } = createOwnedAccess(WHAT, (id) => dashboards.findById(id), memory);
 
   /**
    * Every item fits in the grid, and every chart is one the author may read:
@@ -82,18 +59,6 @@ export function createDashboardsService(
       );
   }
 
-  async function readable(principal: Principal, id: string): Promise<DashboardRow> {
-    const row = await find(id);
-    assertCanRead(principal, ownership(row), WHAT);
-    return row!;
-  }
-
-  async function manageable(principal: Principal, id: string): Promise<DashboardRow> {
-    const row = await dashboards.findById(id);
-    assertCanManage(principal, ownership(row), WHAT);
-    return row!;
-  }
-
   return {
     readable,
 
@@ -111,11 +76,11 @@ export function createDashboardsService(
     },
 
     async list(principal: Principal, query: ListDashboardsQuery): Promise<DashboardList> {
-      const filter = {
-        ownerId: query.owner === 'me' ? principal.userId : undefined,
-        readerId: principal.role === 'admin' ? undefined : principal.userId,
-      };
-      const { rows, total } = await dashboards.list(filter, query.limit, query.offset);
+      const { rows, total } = await dashboards.list(
+        listFilter(principal, query.owner),
+        query.limit,
+        query.offset,
+      );
       return { dashboards: rows.map(toSummary), total };
     },
 
@@ -126,17 +91,12 @@ export function createDashboardsService(
     async update(principal: Principal, id: string, changes: UpdateDashboardBody): Promise<Dashboard> {
       await manageable(principal, id);
       if (changes.layout) await assertValidLayout(principal, changes.layout);
-      const row = await dashboards.update(id, changes);
-      await memory?.changed();
-      if (!row) throw new AppError('not_found', `${WHAT} not found`);
-      return toDashboard(row);
+      return toDashboard(await changed(await dashboards.update(id, changes)));
     },
 
     async delete(principal: Principal, id: string): Promise<void> {
       await manageable(principal, id);
-      const deleted = await dashboards.delete(id);
-      await memory?.changed();
-      if (!deleted) throw new AppError('not_found', `${WHAT} not found`);
+      await changed(await dashboards.delete(id));
     },
   };
 }
