@@ -16,6 +16,7 @@ import {
 import { startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { vizService } from '@datalab/viz-service';
 import { testEnv, testPlatform } from '../../../test/helpers.ts';
+import { freePort } from '../../../test/processes.ts';
 
 const BEHIND: readonly ServiceDefinition<ConfigSchema>[] = [
   dataService,
@@ -148,8 +149,10 @@ describe('the gateway proxy streams bodies', () => {
       req.on('end', () => res.end(JSON.stringify({ bytes })));
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    // A second configured instance where nothing listens: every connection to it is refused.
+    const dead = `http://127.0.0.1:${await freePort()}`;
     gw = await startTestGateway({
-      DATA_SERVICE_URL: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+      DATA_SERVICE_URL: `${dead},http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
       UPSTREAM_HEALTH_INTERVAL_MS: '200',
     });
     token = await gw.login(await gw.createUser('editor'));
@@ -159,32 +162,38 @@ describe('the gateway proxy streams bodies', () => {
     upstream.close();
   });
 
-  it('still sends calls to the only instance while its readiness check fails, as panic routing does', async () => {
-    const state = async () => {
+  it('still sends calls to the live instance while no readiness check passes, as panic routing does', async () => {
+    const states = async () => {
       const answer = await fetch(`${gw.url}/api/v1/services`, {
         headers: { authorization: `Bearer ${token}` },
       });
       const { services } = (await answer.json()) as {
         services: { name: string; instances: { state: string }[] }[];
       };
-      return services.find((service) => service.name === 'data-service')?.instances[0]?.state;
+      return services.find((service) => service.name === 'data-service')?.instances.map((i) => i.state);
     };
     ready = false;
     try {
-      for (let i = 0; i < 100 && (await state()) !== 'unhealthy'; i++)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(await state()).toBe('unhealthy');
+      await expect.poll(states, { timeout: 5000 }).toEqual(['unhealthy', 'unhealthy']);
 
-      const response = await fetch(`${gw.url}/api/v1/data/anything`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}` },
-        body: 'x',
-      });
+      // Both instances are candidates now; a POST that meets the dead one's refusal goes on to the
+      // live one, however the calls running beside it moved the round-robin meanwhile.
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`${gw.url}/api/v1/data/anything`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}` },
+            body: 'x',
+          }),
+        ),
+      );
 
-      expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ bytes: 1 });
+      expect(responses.map((response) => response.status)).toEqual(responses.map(() => 200));
+      for (const response of responses) expect(await response.json()).toEqual({ bytes: 1 });
     } finally {
       ready = true;
+      // The streamed upload below cannot be re-sent, so it must not meet the dead instance.
+      await expect.poll(states, { timeout: 5000 }).toEqual(['unhealthy', 'healthy']);
     }
   });
 

@@ -150,8 +150,8 @@ export async function proxyRequest(
   const headers = forwardedRequestHeaders(incoming, token);
   const unreachable = new Set<string>();
   for (let brokenRetries = 0; ;) {
-    const url = options.upstreams.pick(service);
-    if (!url || unreachable.has(url)) throw unavailable(service, 'no healthy instance');
+    const url = options.upstreams.pick(service, unreachable);
+    if (!url) throw unavailable(service, 'no healthy instance');
     const started = performance.now();
     try {
       const upstream = await request(new URL(incoming.url, url), {

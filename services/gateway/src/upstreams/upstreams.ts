@@ -20,8 +20,11 @@ interface InstanceState {
 
 export interface Upstreams {
   definitions: readonly UpstreamDefinition[];
-  /** The next healthy instance, round-robin; any instance when none is healthy; `undefined` when none is known. */
-  pick: (name: ServiceName) => string | undefined;
+  /**
+   * The next healthy instance, round-robin; any instance when none is healthy; never one in `skip`
+   * (those this request already found unreachable); `undefined` when none is left.
+   */
+  pick: (name: ServiceName, skip?: ReadonlySet<string>) => string | undefined;
   /** Passive ejection: a request that could not reach `url` takes it out until the next good check. */
   markDown: (name: ServiceName, url: string, reason: string) => void;
   list: () => UpstreamService[];
@@ -118,8 +121,8 @@ export function createUpstreams(options: UpstreamsOptions): Upstreams {
 
   return {
     definitions: options.definitions,
-    pick: (name) => {
-      const all = instances.get(name) ?? [];
+    pick: (name, skip) => {
+      const all = (instances.get(name) ?? []).filter((i) => !skip?.has(i.url));
       const healthy = all.filter((i) => i.state === 'healthy');
       const unknown = all.filter((i) => i.state === 'unknown');
       // With none passing its check, all are tried (Envoy's "panic routing"): a probe that timed
