@@ -1,4 +1,4 @@
-import { renderSvg, sized } from '../../services/viz/src/render/render.engine.ts';
+import { forPicture, renderSvg, sized } from '../../services/viz/src/render/render.engine.ts';
 import { encode, resize } from '../../services/viz/src/render/render.output.ts';
 
 /** The chart both sides draw: 1,000 points, 640 × 480 pixels, axis titles and a title. */
@@ -28,7 +28,7 @@ export const SCATTER = {
 
 /** One render the way a render thread does it: Vega-Lite → Vega → SVG → PNG (resvg, shipped fonts). */
 export async function renderPng(): Promise<Buffer> {
-  const spec = sized({ ...SCATTER, data: { values: points() } }, WIDTH, HEIGHT);
+  const spec = forPicture(sized({ ...SCATTER, data: { values: points() } }, WIDTH, HEIGHT));
   const chart = await renderSvg(spec, { maxMarks: 100_000, timeoutMs: 60_000 });
   return encode(resize(chart, { width: WIDTH, height: HEIGHT, scale: 1 }, 1e8), 'png');
 }

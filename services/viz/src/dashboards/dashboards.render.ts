@@ -88,7 +88,7 @@ export function createDashboardRenderer(deps: {
         else if (slot?.kind === 'chart')
           parts.push(
             await deps.render
-              .draw(slot.prepared, cell.width, cell.height)
+              .draw(slot.prepared, options.format, cell.width, cell.height)
               .then((chart) => placed(chart, cell))
               .catch((error: unknown) => {
                 const shown = unavailable(error);

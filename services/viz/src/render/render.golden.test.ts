@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { compileBuilder } from '../builder/builder.compile.ts';
 import type { ChartSpec } from '../charts/charts.spec.ts';
-import { renderSvg, sized } from './render.engine.ts';
+import { forPicture, renderSvg, sized } from './render.engine.ts';
 import { encode, resize } from './render.output.ts';
 import { inferFieldTypes } from './render.types.ts';
 
@@ -67,7 +67,7 @@ const CHARTS: Record<string, ChartSpec> = {
 };
 
 async function draw(spec: ChartSpec): Promise<Buffer> {
-  const chart = await renderSvg(sized(inferFieldTypes(structuredClone(spec)), 480, 320), {
+  const chart = await renderSvg(forPicture(sized(inferFieldTypes(structuredClone(spec)), 480, 320)), {
     maxMarks: 10_000,
     timeoutMs: 20_000,
   });

@@ -6,7 +6,7 @@ import type { VizConfig } from '../config.ts';
 import type { DataClient } from '../data/data.client.ts';
 import { etagOf, matchesIfNoneMatch, renderKey, type RenderCache } from './render.cache.ts';
 import { resolveData, type ResolvedData } from './render.data.ts';
-import { sized, type SvgChart } from './render.engine.ts';
+import { forPicture, sized, type SvgChart } from './render.engine.ts';
 import { assertRenderable } from './render.limits.ts';
 import type { RenderMetrics } from './render.metrics.ts';
 import { CONTENT_TYPES, type ImageFormat, type OutputSize } from './render.output.ts';
@@ -46,6 +46,11 @@ export interface RenderDeps {
 
 /** What a render is asked for: a Vega-Lite spec or a chart-builder description, and where it sits in the request. */
 export type RenderInput = { spec: unknown; pointer: string } | { chart: ChartBuilder; pointer: string };
+
+/** An SVG keeps its marks' ARIA attributes; a picture drawn from it has no use for them. */
+function drawnFor(format: ImageFormat, spec: ChartSpec): ChartSpec {
+  return format === 'svg' ? spec : forPicture(spec);
+}
 
 export function createRenderService(deps: RenderDeps) {
   const { config, metrics } = deps;
@@ -97,13 +102,21 @@ export function createRenderService(deps: RenderDeps) {
     return { spec, resolved, pointer: input.pointer };
   }
 
-  /** Reads the rows and draws the chart as SVG at its own size, or filling width × height. */
-  async function draw(prepared: Prepared, width?: number, height?: number): Promise<SvgChart> {
+  /**
+   * Reads the rows and draws the chart as SVG at its own size, or filling width × height, for an
+   * output in `format`.
+   */
+  async function draw(
+    prepared: Prepared,
+    format: ImageFormat,
+    width?: number,
+    height?: number,
+  ): Promise<SvgChart> {
     const inlined = inferFieldTypes(await prepared.resolved.inline());
     assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
     const reply = await deps.pool.run({
       kind: 'svg',
-      spec: sized(inlined, width, height),
+      spec: drawnFor(format, sized(inlined, width, height)),
       pointer: prepared.pointer,
       limits,
     });
@@ -172,7 +185,7 @@ export function createRenderService(deps: RenderDeps) {
       assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
       const reply = await deps.pool.run({
         kind: 'chart',
-        spec: sized(inlined, width, height),
+        spec: drawnFor(format, sized(inlined, width, height)),
         pointer: prepared.pointer,
         format,
         size: { width, height, scale },
