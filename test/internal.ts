@@ -43,7 +43,7 @@ export function uploadForm(
   return form;
 }
 
-/** `callAs` with a JSON body (when given), answering the status and the parsed JSON body. */
+/** `callAs` with a JSON body (when given), answering the status, the headers and the parsed JSON body. */
 export async function callJson<T>(
   platform: Platform,
   service: { name: ServiceName; url: string },
@@ -51,7 +51,7 @@ export async function callJson<T>(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; body: T }> {
+): Promise<{ status: number; headers: Headers; body: T }> {
   const response = await callAs(platform, service, principal, path, {
     method,
     ...(body === undefined
@@ -59,5 +59,9 @@ export async function callJson<T>(
       : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
   const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (text ? JSON.parse(text) : undefined) as T,
+  };
 }

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { readSigningKeyFile, signInternalToken, type Principal } from '@datalab/platform';
+import type { Principal } from '@datalab/platform';
+import { internalTokenSigner } from '../lib/internal-token.ts';
 import { createDatabase, withClient, withDatabase } from '../lib/database.ts';
 import {
   freePort,
@@ -95,10 +95,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   for (const worker of workers) cleanup.add(() => stop(worker));
   await workersRegistered(databaseUrl, options.workers, workers);
 
-  const key = await readSigningKeyFile(
-    path.join(options.dataDir, 'keys', 'internal-ed25519.pem'),
-    'DATALAB_DATA_DIR',
-  );
+  const sign = await internalTokenSigner(options.dataDir);
   return {
     computeUrl,
     databaseUrl,
@@ -111,7 +108,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
         role: 'editor',
       },
     ) => {
-      return { principal, token: await signInternalToken(key, principal, 'api-gateway', 'compute-service') };
+      return { principal, token: await sign(principal, 'compute-service') };
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { readSigningKeyFile, signInternalToken, type Principal } from '@datalab/platform';
+import type { Principal } from '@datalab/platform';
+import { internalTokenSigner } from '../lib/internal-token.ts';
 import { createBenchUser, createDatabase, withClient, withDatabase } from '../lib/database.ts';
 import {
   freePort,
@@ -133,15 +133,12 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   const user = await createBenchUser(databaseUrl);
   const accessToken = await login(gatewayUrl, user);
   const principal: Principal = { kind: 'user', userId: user.id, email: user.email, role: 'editor' };
-  const internalKey = await readSigningKeyFile(
-    path.join(options.dataDir, 'keys', 'internal-ed25519.pem'),
-    'DATALAB_DATA_DIR',
-  );
+  const sign = await internalTokenSigner(options.dataDir);
   return {
     databaseUrl,
     gatewayUrl,
     dataUrl,
-    internalToken: () => signInternalToken(internalKey, principal, 'api-gateway', 'data-service'),
+    internalToken: () => sign(principal, 'data-service'),
     processes,
     auth: { authorization: `Bearer ${accessToken}` },
     stopData: () => stop(processes.data),

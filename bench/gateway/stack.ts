@@ -1,13 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import {
-  connectRedis,
-  createLogger,
-  readSigningKeyFile,
-  signInternalToken,
-  type Principal,
-} from '@datalab/platform';
+import { connectRedis, createLogger, type Principal } from '@datalab/platform';
 import { createBenchUser, createDatabase, withDatabase } from '../lib/database.ts';
+import { internalTokenSigner } from '../lib/internal-token.ts';
 import { freePort, serve, stop, waitForStatus, type Cleanup, type Spawned } from '../lib/processes.ts';
 
 export interface StackOptions {
@@ -138,10 +132,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   await postJson(`${gatewayUrl}/api/v1/viz/charts`, CHART, accessToken);
 
   const principal: Principal = { kind: 'user', userId: user.id, email: user.email, role: 'editor' };
-  const internalKey = await readSigningKeyFile(
-    path.join(options.dataDir, 'keys', 'internal-ed25519.pem'),
-    'DATALAB_DATA_DIR',
-  );
+  const sign = await internalTokenSigner(options.dataDir);
   return {
     gatewayUrl,
     vizUrl,
@@ -149,6 +140,6 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
     principal,
     accessToken,
     auth: { authorization: `Bearer ${accessToken}` },
-    internalToken: () => signInternalToken(internalKey, principal, 'api-gateway', 'viz-service'),
+    internalToken: () => sign(principal, 'viz-service'),
   };
 }

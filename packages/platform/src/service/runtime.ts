@@ -33,6 +33,11 @@ export interface Platform {
   close: () => Promise<void>;
 }
 
+/** Where a process generates the internal signing key when none is configured. */
+export function generatedInternalKeyFile(dataDir: string): string {
+  return path.join(dataDir, 'keys', 'internal-ed25519.pem');
+}
+
 export async function startPlatform(common: CommonConfig, logger: Logger): Promise<Platform> {
   const tracing = startTracing({
     endpoint: common.otlpEndpoint,
@@ -61,7 +66,7 @@ export async function startPlatform(common: CommonConfig, logger: Logger): Promi
       pemVariable: 'DATALAB_INTERNAL_KEY',
       file: common.internalKeyFile,
       fileVariable: 'DATALAB_INTERNAL_KEY_FILE',
-      generatedFile: path.join(common.dataDir, 'keys', 'internal-ed25519.pem'),
+      generatedFile: generatedInternalKeyFile(common.dataDir),
     });
     const adapters = isRedisConfigured(redisOptions)
       ? createRedisAdapters(await connectRedis(redisOptions), adapterOptions)

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AwsClient } from 'aws4fetch';
 import S3rver from 's3rver';
 
-/** s3rver's built-in account: it checks every request's SigV4 signature against this pair. */
+/** s3rver's built-in account: a request must name this access key (s3rver does not verify the signature itself). */
 export const S3_KEY = { id: 'S3RVER', secret: 'S3RVER' };
 
 export interface TestS3Server {

@@ -98,7 +98,7 @@ async function finished(id: string): Promise<Job> {
   }
 }
 
-describe('model artifacts in an S3-compatible bucket (s3rver, signatures checked)', () => {
+describe('model artifacts in an S3-compatible bucket (s3rver, access keys checked)', () => {
   it('an uploaded ONNX model and a trained model live in the bucket, download, predict, and go with their model', async () => {
     const onnx = linearModel([1, 2, 3], 0.5);
     const uploaded = await uploadOnnx(ai, onnx);

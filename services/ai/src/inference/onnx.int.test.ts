@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '@datalab/contracts';
 import { startService, type Platform, type Principal, type RunningService } from '@datalab/platform';
 import { testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
-import { callAs, person } from '../../../../test/internal.ts';
+import { callAs, callJson, person } from '../../../../test/internal.ts';
 import { aiService } from '../definition.ts';
 import type { ModelVersion } from '../models/models.schemas.ts';
 import { externalDataModel, linearModel, twoInputModel } from './onnx.test-fixtures.ts';
@@ -47,25 +47,14 @@ async function upload(
   return { status: response.status, body: (await response.json()) as ModelVersion & Problem };
 }
 
-async function json<T = Problem>(
+function json<T = Problem>(
   as: Principal,
   method: string,
   path: string,
   body?: unknown,
   service = ai,
 ): Promise<{ status: number; body: T; headers: Headers }> {
-  const response = await callAs(platform, service, as, path, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    headers: response.headers,
-    body: (text ? JSON.parse(text) : undefined) as T,
-  };
+  return callJson<T>(platform, service, as, method, path, body);
 }
 
 interface Predicted {

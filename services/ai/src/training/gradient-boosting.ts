@@ -62,11 +62,22 @@ function initialScores(task: BoostedModel['task'], y: readonly number[], classCo
   return priors.map((prior) => Math.log(Math.max(prior, Number.MIN_VALUE)));
 }
 
+/** Each row's probability per score column at the current scores (classification only), once per stage. */
+function probabilitiesAt(model: BoostedModel, scores: number[][]): number[][] | null {
+  if (model.task === 'regression') return null;
+  return model.classCount === 2 ? scores.map((row) => [sigmoid(row[0]!)]) : scores.map(softmax);
+}
+
 /** Negative gradients of the loss for column `k` at the current scores (per row), and each row's p(1−p) for Newton leaves. */
-function residuals(model: BoostedModel, y: readonly number[], scores: number[][], k: number) {
-  if (model.task === 'regression') return { r: y.map((value, i) => value - scores[i]![0]!), h: null };
-  const p =
-    model.classCount === 2 ? scores.map((row) => sigmoid(row[0]!)) : scores.map((row) => softmax(row)[k]!);
+function residuals(
+  model: BoostedModel,
+  y: readonly number[],
+  scores: number[][],
+  probabilities: number[][] | null,
+  k: number,
+) {
+  if (!probabilities) return { r: y.map((value, i) => value - scores[i]![0]!), h: null };
+  const p = probabilities.map((row) => row[k]!);
   const target = y.map((label) => (model.classCount === 2 ? label : Number(label === k)));
   return { r: target.map((t, i) => t - p[i]!), h: p.map((value) => value * (1 - value)) };
 }
@@ -95,8 +106,9 @@ export function trainBoosting(
   for (let m = 0; m < options.nEstimators; m++) {
     const rows = stageRows(X.length, options, random);
     const stage: TreeNode[] = [];
+    const probabilities = probabilitiesAt(model, scores);
     for (let k = 0; k < K; k++) {
-      const { r, h } = residuals(model, y, scores, k);
+      const { r, h } = residuals(model, y, scores, probabilities, k);
       const leafValue = (leaf: number[]) => {
         const sum = leaf.reduce((total, i) => total + r[i]!, 0);
         if (!h) return sum / leaf.length;

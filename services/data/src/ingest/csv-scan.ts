@@ -1,5 +1,6 @@
 import type { ColumnType } from '../datasets/datasets.types.ts';
 import { fastCheck, type FastCheck } from './csv-fast-checks.ts';
+import { countLines, createLineMap } from './csv-lines.ts';
 import { lineError } from './errors.ts';
 import type { RejectedRow } from './types.ts';
 import { copyText, isBlank } from './values.ts';
@@ -78,10 +79,10 @@ export function csvScanner(setup: ScanSetup): CsvScanner {
   let recordLine = 1;
   let headerPending = setup.header;
   let refused = false;
-  // Lines handed on so far, and where sent and file lines last moved apart.
+  // Lines handed on so far, and the file line of each.
   let sentLines = 0;
   let rows = 0;
-  const anchors: { sent: number; file: number }[] = [];
+  const lines = createLineMap();
 
   const endField = (start: number, end: number, seen: number): void => {
     fields[used++] = start;
@@ -185,7 +186,7 @@ export function csvScanner(setup: ScanSetup): CsvScanner {
     }
     sentLines += sent;
     // Sent and file lines move apart when a record is left out or counts differently.
-    if (!refused && sent !== fileLines) anchors.push({ sent: sentLines, file: line - 1 });
+    if (!refused && sent !== fileLines) lines.movedApart(sentLines, line - 1);
     used = 0;
     recordStart = next;
     recordLine = line;
@@ -323,19 +324,6 @@ export function csvScanner(setup: ScanSetup): CsvScanner {
       const out = scan(true);
       return refused ? [] : out;
     },
-    fileLine(sent) {
-      let file = sent;
-      for (const anchor of anchors) {
-        if (anchor.sent >= sent) break;
-        file = anchor.file + (sent - anchor.sent);
-      }
-      return file;
-    },
+    fileLine: lines.fileLine,
   };
-
-  function countLines(bytes: Buffer): number {
-    let count = 0;
-    for (let at = bytes.indexOf(LF); at !== -1; at = bytes.indexOf(LF, at + 1)) count++;
-    return count;
-  }
 }

@@ -2,21 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type Platform, type Principal, type RunningService } from '@datalab/platform';
 import { testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
-import { callAs, person } from '../../../../test/internal.ts';
+import { callJson, person } from '../../../../test/internal.ts';
 import { vizService } from '../definition.ts';
 
 let platform: Platform;
 let viz: RunningService;
 
-async function call(as: Principal, method: string, path: string, body?: unknown) {
-  const response = await callAs(platform, viz, as, path, {
-    method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+function call(as: Principal, method: string, path: string, body?: unknown) {
+  return callJson<Record<string, unknown>>(platform, viz, as, method, path, body);
 }
 
 async function chartOf(owner: Principal, visibility = 'private'): Promise<string> {

@@ -1,6 +1,6 @@
 import { createMemoryEvents, type Events } from '@datalab/platform';
 import { describe, expect, it } from 'vitest';
-import { createEventMemory, readThrough } from './event-memory.ts';
+import { createEventMemory, deepFreeze, perFrozen, readThrough } from './event-memory.ts';
 
 const CHANNEL = 'test.changed';
 const nextTick = () => new Promise((resolve) => setImmediate(resolve));
@@ -85,5 +85,23 @@ describe('a memory forgotten on announced changes', () => {
     here.remember(here.since(), ['a'], { n: 1 });
     expect(here.recall('a')).toEqual({ n: 1 });
     await stop();
+  });
+});
+
+describe('perFrozen', () => {
+  it('computes once per frozen value and key, and every time for a value that may still change', () => {
+    const calls: string[] = [];
+    const size = perFrozen((value: { items: number[] }, key: string) => {
+      calls.push(key);
+      return value.items.length;
+    });
+    const frozen = deepFreeze({ items: [1, 2] });
+    const open = { items: [1, 2] };
+
+    expect([size(frozen, 'a'), size(frozen, 'a'), size(frozen, 'b')]).toEqual([2, 2, 2]);
+    expect(calls).toEqual(['a', 'b']);
+    open.items.push(3);
+    expect([size(open), size(open)]).toEqual([3, 3]);
+    expect(calls).toEqual(['a', 'b', '', '']);
   });
 });

@@ -81,6 +81,23 @@ export function deepFreeze<T>(value: T): T {
 }
 
 /**
+ * `compute(value, key)`, kept for each frozen value (it cannot change, and a remembered chart is
+ * rendered again and again); computed afresh for any other value.
+ */
+export function perFrozen<V extends object, T>(
+  compute: (value: V, key: string) => T,
+): (value: V, key?: string) => T {
+  const kept = new WeakMap<V, Map<string, T>>();
+  return (value, key = '') => {
+    if (!Object.isFrozen(value)) return compute(value, key);
+    const byKey = kept.get(value) ?? new Map<string, T>();
+    kept.set(value, byKey);
+    if (!byKey.has(key)) byKey.set(key, compute(value, key));
+    return byKey.get(key)!;
+  };
+}
+
+/**
  * `load` through the memory: a fresh entry, else what the source answers, remembered (frozen)
  * under its key. Nothing is remembered of a key the source does not know. Without a memory every
  * call reads the source.

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Cache } from '@datalab/platform';
+import { perFrozen } from '../memory/event-memory.ts';
 
 /** Bumped when the renderer's output changes, so old entries and ETags are not reused. */
 export const RENDERER_VERSION = 'datalab-viz-2';
@@ -25,17 +26,11 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
-/** canonicalJson of frozen specs (saved charts remembered in memory, rendered again and again). */
-const frozenJson = new WeakMap<object, string>();
+/** canonicalJson of a frozen spec (a saved chart remembered in memory) is worked out once. */
+const canonicalObject = perFrozen((spec: object) => canonicalJson(spec));
 
 function canonicalSpec(spec: unknown): string {
-  if (typeof spec !== 'object' || spec === null || !Object.isFrozen(spec)) return canonicalJson(spec);
-  let json = frozenJson.get(spec);
-  if (json === undefined) {
-    json = canonicalJson(spec);
-    frozenJson.set(spec, json);
-  }
-  return json;
+  return typeof spec === 'object' && spec !== null ? canonicalObject(spec) : canonicalJson(spec);
 }
 
 /** One-shot `crypto.hash`: a render's key is hashed on every call, and createHash costs more. */

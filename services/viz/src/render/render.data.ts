@@ -1,6 +1,7 @@
 import { AppError, type Principal } from '@datalab/platform';
 import type { ChartSpec } from '../charts/charts.spec.ts';
 import type { DataClient, QueryAnswer } from '../data/data.client.ts';
+import { perFrozen } from '../memory/event-memory.ts';
 import { sha256 } from './render.cache.ts';
 import { findSources, replaceAt, type DataSource } from './render.sources.ts';
 
@@ -47,17 +48,8 @@ function rowsOf(answer: QueryAnswer): Record<string, unknown>[] {
   return answer.rows.map((row) => Object.fromEntries(names.map((name, i) => [name, row[i]])));
 }
 
-/** The sources of frozen specs (saved charts remembered in memory, rendered again and again), by pointer. */
-const frozenSources = new WeakMap<object, Map<string, DataSource[]>>();
-
-function sourcesOf(spec: ChartSpec, pointer: string): DataSource[] {
-  if (!Object.isFrozen(spec)) return findSources(spec, pointer);
-  const byPointer = frozenSources.get(spec) ?? new Map<string, DataSource[]>();
-  frozenSources.set(spec, byPointer);
-  const sources = byPointer.get(pointer) ?? findSources(spec, pointer);
-  byPointer.set(pointer, sources);
-  return sources;
-}
+/** The sources of a frozen spec (a saved chart remembered in memory) are found once per pointer. */
+const sourcesOf = perFrozen((spec: ChartSpec, pointer: string) => findSources(spec, pointer));
 
 /**
  * Finds the spec's DataLab sources and learns their versions as the caller
