@@ -119,6 +119,28 @@ describe('the render cache', () => {
     expect((await renderAs(stack, person('editor'), { spec }, 'format=svg')).status).toBe(404);
   });
 
+  it('draws a chart once when many callers miss it at the same moment', async () => {
+    const rendersOf = async (format: string): Promise<number> => {
+      const text = await (await fetch(`${stack.viz.url}/metrics`)).text();
+      const line = new RegExp(
+        `^viz_render_duration_seconds_count\\{[^}]*format="${format}"[^}]*\\} (\\d+)$`,
+        'm',
+      );
+      return Number(line.exec(text)?.[1] ?? 0);
+    };
+    const dataset = await uploadCsv(stack, editor, 'city,rain\nLyon,831\nBrest,1210\n');
+    const before = await rendersOf('webp');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        renderAs(stack, editor, { spec: barOf(dataset.name) }, 'format=webp&width=300&height=200'),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    expect(new Set(answers.map((answer) => answer.headers.get('etag'))).size).toBe(1);
+    expect(answers.every((answer) => answer.bytes.equals(answers[0]!.bytes))).toBe(true);
+    expect(await rendersOf('webp')).toBe(before + 1);
+  });
+
   it('counts hits, misses and 304s, render time by format and bytes sent on /metrics', async () => {
     const text = await (await fetch(`${stack.viz.url}/metrics`)).text();
     expect(text).toMatch(/viz_render_cache_total\{[^}]*result="hit"[^}]*\} [1-9]/);

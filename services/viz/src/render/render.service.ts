@@ -136,6 +136,31 @@ export function createRenderService(deps: RenderDeps) {
   }
 
   /**
+   * Renders under way, by key. A request that misses while the same render is being drawn waits
+   * for that one instead of drawing it again: when a chart's dataset gets a new version, every
+   * viewer's next call misses at once, and without this each would queue its own render.
+   */
+  const producing = new Map<string, Promise<Buffer>>();
+
+  function produceOnce(key: string, format: RenderFormat, produce: () => Promise<Buffer>): Promise<Buffer> {
+    const running = producing.get(key);
+    if (running) return running;
+    const made = (async () => {
+      try {
+        const done = metrics.start(format);
+        const body = await produce();
+        done();
+        await deps.cache.set(key, body);
+        return body;
+      } finally {
+        producing.delete(key);
+      }
+    })();
+    producing.set(key, made);
+    return made;
+  }
+
+  /**
    * Answers 304, or the cached bytes, or what `produce` makes (then cached):
    * in that order, so the cheapest answer that is right wins.
    */
@@ -153,10 +178,7 @@ export function createRenderService(deps: RenderDeps) {
     const cached = await deps.cache.get(key);
     metrics.cacheLookup(cached ? 'hit' : 'miss');
     if (cached) return { status: 200, etag, contentType, body: cached, cache: 'hit' };
-    const done = metrics.start(options.format);
-    const body = await produce();
-    done();
-    await deps.cache.set(key, body);
+    const body = await produceOnce(key, options.format, produce);
     return { status: 200, etag, contentType, body, cache: 'miss' };
   }
 
