@@ -13,6 +13,8 @@ export interface LoadOptions {
   headers: Record<string, string>;
   /** A JSON body: every request is then a POST carrying it. */
   jsonBody?: string;
+  /** Requests per second to send at, spread over the threads; unset: as fast as answers come. */
+  ratePerS?: number;
 }
 
 export interface LoadResult {
@@ -27,7 +29,10 @@ export interface LoadResult {
   errors: number;
 }
 
-/** One wrk run against `url` (GETs, or POSTs of `jsonBody`); percentiles come from wrk's full latency histogram. */
+/**
+ * One wrk run against `url` (GETs, or POSTs of `jsonBody`), flat out or at `ratePerS`; percentiles
+ * come from wrk's full latency histogram.
+ */
 export async function wrk(url: string, options: LoadOptions): Promise<LoadResult> {
   const args = [
     `--threads=${options.threads}`,
@@ -40,7 +45,13 @@ export async function wrk(url: string, options: LoadOptions): Promise<LoadResult
     url,
     ...(options.jsonBody === undefined ? [] : ['--', options.jsonBody]),
   ];
-  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20 });
+  // The script must know the rate when it loads, before wrk hands it any argument: an environment
+  // of its own carries it (the command is still found on the bench's PATH).
+  const env =
+    options.ratePerS === undefined
+      ? undefined
+      : { WRK_RATE_PER_THREAD: String(options.ratePerS / options.threads) };
+  const { stdout } = await run('wrk', args, { maxBuffer: 1 << 20, env });
   const line = stdout.split('\n').find((candidate) => candidate.startsWith('BENCH '));
   if (!line) throw new Error(`wrk printed no result line:\n${stdout}`);
   const field = (name: string): number => {

@@ -23,7 +23,10 @@ export interface Outcome {
   busyBefore: number;
   uncached: { engine: Summary; matplotlib: Summary; gateway: Summary };
   load: { durationS: number; warmupS: number; threads: number; connections: number };
+  /** Flat out: the most the path answers. */
   cached: Measured;
+  /** At the target rate: the latency a user sees at that load. */
+  paced: Measured;
   revalidated: Measured;
 }
 
@@ -33,13 +36,19 @@ export const TARGETS = {
   cachedP95Ms: 20,
 };
 
+/** Connections of the paced run: at 1,000 req/s, each thread's next slot (every 2 ms) finds a free one even behind 64 ms of slow answers. */
+export const PACED_CONNECTIONS = 64;
+
+/** The paced run counts as holding the target rate when it reached this share of it. */
+const RATE_HELD = 0.98;
+
 export function verdict(o: Outcome) {
   return {
     ratio: o.uncached.engine.medianMs / o.uncached.matplotlib.medianMs,
     met: {
       uncachedMedian: o.uncached.engine.medianMs <= o.uncached.matplotlib.medianMs,
       cachedReqPerS: o.cached.reqPerS >= TARGETS.cachedReqPerS,
-      cachedP95: o.cached.p95Ms < TARGETS.cachedP95Ms,
+      cachedP95: o.paced.reqPerS >= RATE_HELD * TARGETS.cachedReqPerS && o.paced.p95Ms < TARGETS.cachedP95Ms,
     },
   };
 }
@@ -49,7 +58,7 @@ const yes = (met: boolean) => (met ? 'met' : '**not met**');
 
 export function markdownReport(o: Outcome): string {
   const v = verdict(o);
-  const cpuRows = (['cached', 'revalidated'] as const).map((name) => {
+  const cpuRows = (['cached', 'paced', 'revalidated'] as const).map((name) => {
     const cpu = o[name].cpuUsPerRequest;
     return `| ${name} | ${Object.entries(cpu)
       .map(([k, value]) => `${k} ${value.toFixed(0)}`)
@@ -73,17 +82,20 @@ DataLab / matplotlib median: **${v.ratio.toFixed(2)}×** — target ${TARGETS.un
 
 ## The cached render through the gateway
 
-\`GET /api/v1/viz/charts/{id}/render.png?width=${o.chart.width}&height=${o.chart.height}\` (${o.chart.cachedPngBytes} bytes) with a Bearer token: the gateway authenticates, counts the call in Redis and proxies; the viz-service checks the caller may read the chart and its dataset (the chart remembered from PostgreSQL and the dataset's version from the data-service until either changes, at most 2 s), and answers from its in-process copy of the render (the Redis render cache behind it). wrk: ${o.load.threads} threads, ${o.load.connections} connections, ${o.load.durationS} s after ${o.load.warmupS} s of warm-up.
+\`GET /api/v1/viz/charts/{id}/render.png?width=${o.chart.width}&height=${o.chart.height}\` (${o.chart.cachedPngBytes} bytes) with a Bearer token: the gateway authenticates, counts the call in Redis and proxies; the viz-service checks the caller may read the chart and its dataset (the chart remembered from PostgreSQL and the dataset's version from the data-service until either changes, at most 2 s), and answers from its in-process copy of the render (the Redis render cache behind it). wrk: ${o.load.threads} threads, ${o.load.connections} connections, ${o.load.durationS} s after ${o.load.warmupS} s of warm-up; flat out (each connection sends its next call when the last is answered), then paced at ${TARGETS.cachedReqPerS} req/s (a steady ${TARGETS.cachedReqPerS / o.load.threads} calls per second from each wrk thread, over ${PACED_CONNECTIONS} connections so that a slow answer does not hold the next call back).
 
 ${latencyTable([
-  ['cached PNG (200)', o.cached],
-  ['revalidated (If-None-Match → 304)', o.revalidated],
+  ['cached PNG (200), flat out', o.cached],
+  [`cached PNG (200), paced at ${TARGETS.cachedReqPerS} req/s`, o.paced],
+  ['revalidated (If-None-Match → 304), flat out', o.revalidated],
 ])}
+
+Flat out, every connection always has a call waiting, so latency there is queueing: by Little's law the mean is connections ÷ req/s, whatever the connection count chosen. The p95 target is therefore read at the target rate, where the paced run also has to hold that rate (at least ${RATE_HELD * 100} % of it).
 
 | target | reached | |
 |---|---:|---|
-| ≥ ${TARGETS.cachedReqPerS} req/s | ${o.cached.reqPerS.toFixed(0)} | ${yes(v.met.cachedReqPerS)} |
-| p95 < ${TARGETS.cachedP95Ms} ms | ${o.cached.p95Ms.toFixed(2)} ms | ${yes(v.met.cachedP95)} |
+| ≥ ${TARGETS.cachedReqPerS} req/s | ${o.cached.reqPerS.toFixed(0)} (flat out) | ${yes(v.met.cachedReqPerS)} |
+| p95 < ${TARGETS.cachedP95Ms} ms at ${TARGETS.cachedReqPerS} req/s | ${o.paced.p95Ms.toFixed(2)} ms at ${o.paced.reqPerS.toFixed(0)} req/s | ${yes(v.met.cachedP95)} |
 
 µs of CPU per request (all processes share the machine's cores; \`rest\` is wrk and anything else):
 

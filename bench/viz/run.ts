@@ -9,7 +9,7 @@ import { createCleanup } from '../lib/processes.ts';
 import { codeVersion, machine, writeResults } from '../lib/report.ts';
 import { wrkVersion } from '../lib/wrk.ts';
 import { matplotlib, percentile } from './peer.ts';
-import { markdownReport, verdict, type Outcome } from './report.ts';
+import { markdownReport, PACED_CONNECTIONS, TARGETS, verdict, type Outcome } from './report.ts';
 import { HEIGHT, POINTS, renderPng, SCATTER, WIDTH } from './scatter.ts';
 import { startStack, type Stack } from './stack.ts';
 
@@ -129,6 +129,19 @@ export async function run({ args, env }: BenchContext): Promise<void> {
     await untilQuiet();
     const cached = await measure(url, { ...options.load, headers: stack.auth }, pids);
     await untilQuiet();
+    const paced = await measure(
+      url,
+      {
+        ...options.load,
+        // Enough connections that a slow answer never leaves a thread without a free one at its
+        // next slot: the rate stays the server's to hold, not wrk's.
+        connections: PACED_CONNECTIONS,
+        headers: stack.auth,
+        ratePerS: TARGETS.cachedReqPerS,
+      },
+      pids,
+    );
+    await untilQuiet();
     const revalidated = await measure(
       url,
       { ...options.load, headers: { ...stack.auth, 'if-none-match': etag } },
@@ -153,6 +166,7 @@ export async function run({ args, env }: BenchContext): Promise<void> {
       uncached: { engine: summary(engine), matplotlib: summary(peer.timesMs), gateway: summary(http) },
       load: options.load,
       cached,
+      paced,
       revalidated,
     };
     const json = {
