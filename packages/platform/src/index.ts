@@ -11,6 +11,7 @@ export * from './server/request-id.ts';
 export * from './server/shutdown.ts';
 export * from './db/database.ts';
 export * from './db/migrate.ts';
+export * from './db/page.ts';
 export * from './db/pool-metrics.ts';
 export * from './db/embedded-postgres.ts';
 export * from './redis/redis.ts';

@@ -1,4 +1,4 @@
-import type { Pool, Visibility } from '@datalab/platform';
+import { selectPage, type Page, type Pool, type Visibility } from '@datalab/platform';
 import type { IoSchema, Stage } from './models.schemas.ts';
 
 export interface ModelRow {
@@ -157,17 +157,19 @@ export function createModelsRepository(pool: Pool) {
       filter: { ownerId?: string | undefined; readerId?: string | undefined },
       limit: number,
       offset: number,
-    ): Promise<{ rows: ModelRow[]; total: number }> {
-      const params = [filter.ownerId ?? null, filter.readerId ?? null];
-      const [rows, count] = await Promise.all([
-        pool.query<ModelRow>(
-          `SELECT ${MODEL_COLUMNS} FROM ai.models m WHERE ${FILTER}
-           ORDER BY m.created_at DESC, m.id LIMIT $3 OFFSET $4`,
-          [...params, limit, offset],
-        ),
-        pool.query<{ n: string }>(`SELECT count(*) AS n FROM ai.models m WHERE ${FILTER}`, params),
-      ]);
-      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    ): Promise<Page<ModelRow>> {
+      return selectPage<ModelRow>(
+        pool,
+        {
+          columns: MODEL_COLUMNS,
+          from: 'ai.models m',
+          where: FILTER,
+          orderBy: 'm.created_at DESC, m.id',
+          params: [filter.ownerId ?? null, filter.readerId ?? null],
+        },
+        limit,
+        offset,
+      );
     },
 
     async updateModel(

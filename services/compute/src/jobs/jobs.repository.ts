@@ -1,4 +1,12 @@
-import { currentTraceCarrier, uuidv7, type Pool, type PoolClient, type Principal } from '@datalab/platform';
+import {
+  currentTraceCarrier,
+  selectPage,
+  uuidv7,
+  type Page,
+  type Pool,
+  type PoolClient,
+  type Principal,
+} from '@datalab/platform';
 import type { LogLevel } from '@datalab/platform';
 import type { JobState } from './jobs.schemas.ts';
 
@@ -106,17 +114,19 @@ export function createJobsRepository(pool: Pool | PoolClient) {
       return result.rows[0];
     },
 
-    async list(filter: JobFilter, limit: number, offset: number): Promise<{ rows: JobRow[]; total: number }> {
-      const params = [filter.ownerId ?? null, filter.state ?? null, filter.type ?? null];
-      const [rows, count] = await Promise.all([
-        pool.query<JobRow>(
-          `SELECT ${COLUMNS} FROM compute.jobs WHERE ${FILTER}
-           ORDER BY created_at DESC, id LIMIT $4 OFFSET $5`,
-          [...params, limit, offset],
-        ),
-        pool.query<{ n: string }>(`SELECT count(*) AS n FROM compute.jobs WHERE ${FILTER}`, params),
-      ]);
-      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    async list(filter: JobFilter, limit: number, offset: number): Promise<Page<JobRow>> {
+      return selectPage<JobRow>(
+        pool,
+        {
+          columns: COLUMNS,
+          from: 'compute.jobs',
+          where: FILTER,
+          orderBy: 'created_at DESC, id',
+          params: [filter.ownerId ?? null, filter.state ?? null, filter.type ?? null],
+        },
+        limit,
+        offset,
+      );
     },
 
     async logs(id: string, limit: number, offset: number): Promise<LogRow[]> {

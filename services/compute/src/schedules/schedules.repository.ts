@@ -1,4 +1,4 @@
-import type { Pool, Principal, Visibility } from '@datalab/platform';
+import { selectPage, type Page, type Pool, type Principal, type Visibility } from '@datalab/platform';
 
 export interface ScheduleRow {
   id: string;
@@ -85,19 +85,19 @@ export function createSchedulesRepository(pool: Pool) {
       ownOnly: boolean,
       limit: number,
       offset: number,
-    ): Promise<{ rows: ScheduleRow[]; total: number }> {
-      const where = `($1::uuid IS NULL OR owner_id = $1 OR (NOT $2 AND visibility = 'shared'))`;
-      const [rows, count] = await Promise.all([
-        pool.query<ScheduleRow>(
-          `SELECT ${COLUMNS} FROM compute.schedules WHERE ${where} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4`,
-          [readerId ?? null, ownOnly, limit, offset],
-        ),
-        pool.query<{ n: string }>(`SELECT count(*) AS n FROM compute.schedules WHERE ${where}`, [
-          readerId ?? null,
-          ownOnly,
-        ]),
-      ]);
-      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    ): Promise<Page<ScheduleRow>> {
+      return selectPage<ScheduleRow>(
+        pool,
+        {
+          columns: COLUMNS,
+          from: 'compute.schedules',
+          where: `($1::uuid IS NULL OR owner_id = $1 OR (NOT $2 AND visibility = 'shared'))`,
+          orderBy: 'created_at DESC, id',
+          params: [readerId ?? null, ownOnly],
+        },
+        limit,
+        offset,
+      );
     },
 
     /** Pauses it (no tick runs until resumed); undefined when it was already paused or is gone. */

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, Visibility } from '@datalab/platform';
+import { selectPage, type Pool, type PoolClient, type Visibility } from '@datalab/platform';
 import type { Dataset, DatasetColumn } from './datasets.types.ts';
 
 interface DatasetRow {
@@ -94,15 +94,19 @@ export function createDatasetsRepository(pool: Pool) {
         params.push(`%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
         where.push(`(name ILIKE $${params.length} OR description ILIKE $${params.length})`);
       }
-      const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-      const [rows, count] = await Promise.all([
-        pool.query<DatasetRow>(
-          `SELECT ${COLUMNS} FROM data.datasets ${clause} ORDER BY updated_at DESC, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
-          [...params, filter.limit, filter.offset],
-        ),
-        pool.query<{ n: string }>(`SELECT count(*) AS n FROM data.datasets ${clause}`, params),
-      ]);
-      return { datasets: rows.rows.map(toDataset), total: Number(count.rows[0]?.n ?? 0) };
+      const page = await selectPage<DatasetRow>(
+        pool,
+        {
+          columns: COLUMNS,
+          from: 'data.datasets',
+          where: where.length > 0 ? where.join(' AND ') : 'TRUE',
+          orderBy: 'updated_at DESC, id',
+          params,
+        },
+        filter.limit,
+        filter.offset,
+      );
+      return { datasets: page.rows.map(toDataset), total: page.total };
     },
 
     async insert(

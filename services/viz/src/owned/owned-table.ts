@@ -1,4 +1,4 @@
-import type { Pool, Visibility } from '@datalab/platform';
+import { selectPage, type Page, type Pool, type Visibility } from '@datalab/platform';
 
 /** The columns charts and dashboards share; each adds one JSON column, its body (`spec`, `layout`). */
 export interface OwnedSummaryRow {
@@ -61,21 +61,19 @@ export function createOwnedTable<K extends string, Body>(pool: Pool, table: stri
       return result.rows[0];
     },
 
-    async list(
-      filter: OwnedFilter,
-      limit: number,
-      offset: number,
-    ): Promise<{ rows: OwnedSummaryRow[]; total: number }> {
-      const params = [filter.ownerId ?? null, filter.readerId ?? null];
-      const [rows, count] = await Promise.all([
-        pool.query<OwnedSummaryRow>(
-          `SELECT ${SUMMARY_COLUMNS} FROM ${table} WHERE ${FILTER}
-           ORDER BY created_at DESC, id LIMIT $3 OFFSET $4`,
-          [...params, limit, offset],
-        ),
-        pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${FILTER}`, params),
-      ]);
-      return { rows: rows.rows, total: Number(count.rows[0]?.n ?? 0) };
+    async list(filter: OwnedFilter, limit: number, offset: number): Promise<Page<OwnedSummaryRow>> {
+      return selectPage<OwnedSummaryRow>(
+        pool,
+        {
+          columns: SUMMARY_COLUMNS,
+          from: table,
+          where: FILTER,
+          orderBy: 'created_at DESC, id',
+          params: [filter.ownerId ?? null, filter.readerId ?? null],
+        },
+        limit,
+        offset,
+      );
     },
 
     /** `undefined` when the row is gone. */
