@@ -102,6 +102,13 @@ export function createRenderService(deps: RenderDeps) {
     return { spec, resolved, pointer: input.pointer };
   }
 
+  /** The spec with its rows read in, within the rendering limits. */
+  async function inlinedSpec(prepared: Prepared): Promise<ChartSpec> {
+    const inlined = inferFieldTypes(await prepared.resolved.inline());
+    assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
+    return inlined;
+  }
+
   /**
    * Reads the rows and draws the chart as SVG at its own size, or filling width × height, for an
    * output in `format`.
@@ -112,8 +119,7 @@ export function createRenderService(deps: RenderDeps) {
     width?: number,
     height?: number,
   ): Promise<SvgChart> {
-    const inlined = inferFieldTypes(await prepared.resolved.inline());
-    assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
+    const inlined = await inlinedSpec(prepared);
     const reply = await deps.pool.run({
       kind: 'svg',
       spec: drawnFor(format, sized(inlined, width, height)),
@@ -199,12 +205,8 @@ export function createRenderService(deps: RenderDeps) {
       scale,
     });
     return respond(key, options, async () => {
-      if (format === 'json') {
-        const inlined = inferFieldTypes(await prepared.resolved.inline());
-        return Buffer.from(JSON.stringify(sized(inlined, width, height)), 'utf8');
-      }
-      const inlined = inferFieldTypes(await prepared.resolved.inline());
-      assertRenderable(inlined, prepared.pointer, { maxRows: config.renderMaxRows });
+      const inlined = await inlinedSpec(prepared);
+      if (format === 'json') return Buffer.from(JSON.stringify(sized(inlined, width, height)), 'utf8');
       const reply = await deps.pool.run({
         kind: 'chart',
         spec: drawnFor(format, sized(inlined, width, height)),
