@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +126,17 @@ describe('the gateway in front of the four services', () => {
   });
 });
 
+const MB = 1 << 20;
+const DOWNLOAD_BYTES = 64 * MB;
+/** Megabyte i of the download is filled with the byte i, so a lost or reordered one shows. */
+const downloadChunk = (i: number) => Buffer.alloc(MB, i % 256);
+
+function sha256Of(chunks: Iterable<Buffer>): string {
+  const hash = createHash('sha256');
+  for (const chunk of chunks) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 describe('the gateway proxy streams bodies', () => {
   let gw: TestGateway;
   let token: string;
@@ -132,6 +144,8 @@ describe('the gateway proxy streams bodies', () => {
   let firstBytesAt = 0;
   let seenHeaders: http.IncomingHttpHeaders = {};
   let ready = true;
+  /** How far the upstream got with the last download, and whether its caller left before the end. */
+  let download = { writtenBytes: 0, leftEarly: false };
 
   beforeAll(async () => {
     // A plain HTTP server standing where the data-service would: it counts what arrives and when.
@@ -139,6 +153,21 @@ describe('the gateway proxy streams bodies', () => {
       if (req.url === '/health/ready') {
         res.statusCode = ready ? 200 : 503;
         return void res.end(JSON.stringify({ status: ready ? 'ready' : 'not ready' }));
+      }
+      if (req.url === '/api/v1/data/download') {
+        // A large answer of unknown length, written only as fast as the socket takes it.
+        const sent = { writtenBytes: 0, leftEarly: false };
+        download = sent;
+        res.on('close', () => (sent.leftEarly = !res.writableFinished));
+        const writeMore = (): void => {
+          while (sent.writtenBytes < DOWNLOAD_BYTES) {
+            const chunk = downloadChunk(sent.writtenBytes / MB);
+            sent.writtenBytes += MB;
+            if (!res.write(chunk)) return void res.once('drain', writeMore);
+          }
+          res.end();
+        };
+        return writeMore();
       }
       seenHeaders = req.headers;
       let bytes = 0;
@@ -221,6 +250,35 @@ describe('the gateway proxy streams bodies', () => {
     expect(await response.body.json()).toEqual({ bytes: 64 << 20 });
     expect(waitedForUpstream).toBe(true);
     expect(firstBytesAt).toBeLessThan(sentAllAt);
+  });
+
+  it('passes a large answer through at the pace the caller reads it, intact', async () => {
+    const response = await request(`${gw.url}/api/v1/data/download`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.statusCode).toBe(200);
+
+    // Nobody reads for a while: the gateway must hold the upstream back, not take the answer in.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(download.writtenBytes).toBeLessThan(DOWNLOAD_BYTES / 2);
+
+    const received: Buffer[] = [];
+    for await (const chunk of response.body) received.push(chunk as Buffer);
+    expect(Buffer.concat(received).length).toBe(DOWNLOAD_BYTES);
+    const sent = Array.from({ length: DOWNLOAD_BYTES / MB }, (_, i) => downloadChunk(i));
+    expect(sha256Of(received)).toBe(sha256Of(sent));
+  });
+
+  it('stops the upstream answer when the caller goes away in the middle of it', async () => {
+    const caller = http.get(`${gw.url}/api/v1/data/download`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const response = await new Promise<http.IncomingMessage>((resolve) => caller.once('response', resolve));
+    expect(response.statusCode).toBe(200);
+    caller.destroy();
+
+    await expect.poll(() => download.leftEarly, { timeout: 5000 }).toBe(true);
+    expect(download.writtenBytes).toBeLessThan(DOWNLOAD_BYTES);
   });
 
   it("keeps the caller's credentials at the gateway and sends its own internal token instead", async () => {

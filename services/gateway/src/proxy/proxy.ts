@@ -1,10 +1,10 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, INTERNAL_TOKEN_HEADER, REQUEST_ID_HEADER, type Principal } from '@datalab/platform';
 import type { ServiceName } from '@datalab/contracts';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { bodyLimitFor, limitBody, tooLarge, type BodyLimits } from './body-limit.ts';
+import { announcedLength, callUpstream, CallerGone } from './upstream-call.ts';
 import type { UpstreamMetrics } from '../upstreams/upstream-metrics.ts';
 import type { Upstreams } from '../upstreams/upstreams.ts';
 
@@ -43,7 +43,7 @@ function forwardedRequestHeaders(
   return headers;
 }
 
-function responseHeaders(upstream: IncomingHttpHeaders): Record<string, string | string[]> {
+function responseHeaders(upstream: Record<string, string | string[]>): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(upstream)) {
     if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'content-length') headers[name] = value;
@@ -61,11 +61,6 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  */
 const WHOLE_BODY_BYTES = 64 * 1024;
 
-function announcedLength(value: string | string[] | undefined): number | undefined {
-  const length = Number(value);
-  return typeof value === 'string' && value !== '' && Number.isInteger(length) ? length : undefined;
-}
-
 async function readWhole(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
@@ -77,12 +72,6 @@ async function requestBody(incoming: FastifyRequest, limit: number): Promise<Rea
   const body = limitBody(incoming.raw, limit);
   const length = announcedLength(incoming.headers['content-length']);
   return length !== undefined && length <= WHOLE_BODY_BYTES ? readWhole(body) : body;
-}
-
-/** The upstream's answer: whole when it is small and its length is known, else streamed through. */
-async function responseBody(upstream: Dispatcher.ResponseData): Promise<Readable | Buffer> {
-  const length = announcedLength(upstream.headers['content-length']);
-  return length !== undefined && length <= WHOLE_BODY_BYTES ? readWhole(upstream.body) : upstream.body;
 }
 
 export interface ProxyOptions {
@@ -118,8 +107,8 @@ function unavailable(service: ServiceName, reason: string, cause?: unknown): App
 }
 
 /**
- * Streams a request to a healthy instance of `service` and streams its answer
- * back: neither body is ever held whole in the gateway. An instance that
+ * Passes a request to a healthy instance of `service` and its answer back: small
+ * bodies whole, others streamed, so a large one is never held whole in the gateway. An instance that
  * cannot be reached is taken out at once and the request goes to the next
  * instance when repeating it is safe (nothing was sent, or a read), so one
  * dead instance fails no request.
@@ -131,9 +120,9 @@ export async function proxyRequest(
   options: ProxyOptions,
 ): Promise<FastifyReply> {
   // Stop the upstream call when the caller goes away.
-  const abort = new AbortController();
+  const callerGone = new CallerGone();
   reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
+    if (!reply.raw.writableFinished) callerGone.leave();
   });
 
   const hasBody = !BODYLESS.has(incoming.method) || incoming.headers['content-length'] !== undefined;
@@ -154,20 +143,26 @@ export async function proxyRequest(
     if (!url) throw unavailable(service, 'no healthy instance');
     const started = performance.now();
     try {
-      const upstream = await request(new URL(incoming.url, url), {
-        method: incoming.method,
-        headers,
-        body,
-        dispatcher: options.dispatcher,
-        signal: abort.signal,
-        headersTimeout: options.timeoutMs,
-        bodyTimeout: 0,
-      });
-      const answer = await responseBody(upstream);
+      // Resolved against the instance, as a URL: dot segments and backslashes are settled here.
+      const target = new URL(incoming.url, url);
+      const upstream = await callUpstream(
+        options.dispatcher,
+        {
+          origin: target.origin,
+          path: target.pathname + target.search,
+          method: incoming.method,
+          headers,
+          body,
+          headersTimeout: options.timeoutMs,
+          bodyTimeout: 0,
+        },
+        WHOLE_BODY_BYTES,
+        callerGone,
+      );
       options.metrics.observe(service, upstream.statusCode >= 500 ? 'error' : 'ok', started);
-      return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(answer);
+      return reply.code(upstream.statusCode).headers(responseHeaders(upstream.headers)).send(upstream.body);
     } catch (error) {
-      if (abort.signal.aborted) return reply;
+      if (callerGone.gone) return reply;
       if (error instanceof AppError && error.kind === 'too_large') refuseUnreadBody(reply, limit);
       if (error instanceof AppError) throw error;
       const code = (error as { code?: string }).code ?? (error as Error).name;
