@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import http from 'node:http';
 import {
   connectDatabase,
   startService,
@@ -114,4 +115,34 @@ export async function call(
     headers: response.headers,
     body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
   };
+}
+
+/**
+ * A call whose request line names a whole URL (`GET http://host/path HTTP/1.1`), which fetch
+ * cannot send; answers the status.
+ */
+export function callWithTarget(
+  serverUrl: string,
+  options: { method?: string; target: string; headers?: Record<string, string>; body?: unknown },
+): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const outgoing = http.request(
+      {
+        host: '127.0.0.1',
+        port: new URL(serverUrl).port,
+        method: options.method ?? 'GET',
+        path: options.target,
+        headers: {
+          ...(options.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+  });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type Platform, type RunningService } from '@datalab/platform';
 import { vizService } from '@datalab/viz-service';
-import { call, startTestGateway, type TestGateway } from '../../../test/gateway.ts';
+import { call, callWithTarget, startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { queryOnce } from '../../../test/processes.ts';
 import { testEnv, testPlatform } from '../../../test/helpers.ts';
 
@@ -98,6 +98,42 @@ describe('roles and ownership end to end: gateway → viz-service', () => {
     expect(direct.status).toBe(401);
     const withUserToken = await call(`${viz.url}/api/v1/viz/charts`, { token: tokens.admin });
     expect(withUserToken.status).toBe(401);
+  });
+
+  async function asTarget(
+    who: keyof typeof tokens | 'anonymous',
+    method: string,
+    target: string,
+    body?: unknown,
+  ) {
+    const requestId = `access-test-${randomUUID()}`;
+    const status = await callWithTarget(gw.url, {
+      method,
+      target,
+      body,
+      headers: {
+        'x-request-id': requestId,
+        ...(who === 'anonymous' ? {} : { authorization: `Bearer ${tokens[who]}` }),
+      },
+    });
+    sent.set(requestId, status);
+    return status;
+  }
+
+  it('applies the same rules to a request line naming a whole URL, which HTTP/1.1 allows', async () => {
+    const admin = {
+      email: `${randomUUID()}@example.test`,
+      password: 'a long enough password',
+      role: 'admin',
+    };
+    const answers = [
+      await asTarget('editorA', 'GET', 'http://gateway.invalid/api/v1/admin/users'),
+      await asTarget('editorA', 'POST', 'http://gateway.invalid/api/v1/admin/users', admin),
+      await asTarget('viewer', 'POST', 'HTTPS://gateway.invalid:1/api/v1/viz/charts', chart('viewer')),
+      await asTarget('anonymous', 'GET', 'http://gateway.invalid/api/v1/viz/charts?limit=1'),
+      await asTarget('admin', 'GET', 'http://gateway.invalid/api/v1/admin/users'),
+    ];
+    expect(answers).toEqual([403, 403, 403, 401, 200]);
   });
 
   it('has an audit row for every call above, refused ones included, with the status answered', async () => {

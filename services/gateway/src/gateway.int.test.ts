@@ -14,7 +14,7 @@ import {
   type RunningService,
   type ServiceDefinition,
 } from '@datalab/platform';
-import { startTestGateway, type TestGateway } from '../../../test/gateway.ts';
+import { callWithTarget, startTestGateway, type TestGateway } from '../../../test/gateway.ts';
 import { vizService } from '@datalab/viz-service';
 import { testEnv, testPlatform } from '../../../test/helpers.ts';
 import { freePort } from '../../../test/processes.ts';
@@ -279,6 +279,27 @@ describe('the gateway proxy streams bodies', () => {
 
     await expect.poll(() => download.leftEarly, { timeout: 5000 }).toBe(true);
     expect(download.writtenBytes).toBeLessThan(DOWNLOAD_BYTES);
+  });
+
+  it('sends a request line naming another host to the configured instance, never to that host', async () => {
+    let reachedElsewhere = 0;
+    const elsewhere = http.createServer((_req, res) => {
+      reachedElsewhere += 1;
+      res.end('{}');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = elsewhere.address() as AddressInfo;
+      const status = await callWithTarget(gw.url, {
+        target: `http://127.0.0.1:${port}/api/v1/data/anything`,
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+      expect(status).toBe(200);
+      expect(reachedElsewhere).toBe(0);
+    } finally {
+      elsewhere.close();
+    }
   });
 
   it("keeps the caller's credentials at the gateway and sends its own internal token instead", async () => {

@@ -8,6 +8,7 @@ import { handleError, handleNotFound, problemDocument, sendProblem } from '../er
 import { Gauge, type ServiceMetrics } from '../metrics/metrics.ts';
 import { checkDependencies, type DependencyCheck } from './health.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
+import { originForm } from './request-target.ts';
 import { finishServerSpan, tracedServerFactory, tracingEnabled } from '../tracing/tracing.ts';
 
 export type App = FastifyInstance<
@@ -53,6 +54,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
+    rewriteUrl: originForm,
     ...(tracingEnabled() ? { serverFactory: tracedServerFactory(options.service) } : {}),
     ajv: {
       customOptions: {

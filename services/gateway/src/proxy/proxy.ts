@@ -52,6 +52,17 @@ function responseHeaders(upstream: Record<string, string | string[]>): Record<st
   return headers;
 }
 
+const instanceOrigins = new Map<string, string>();
+
+function originOf(instance: string): string {
+  let origin = instanceOrigins.get(instance);
+  if (origin === undefined) {
+    origin = new URL(instance).origin;
+    instanceOrigins.set(instance, origin);
+  }
+  return origin;
+}
+
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
@@ -143,12 +154,13 @@ export async function proxyRequest(
     if (!url) throw unavailable(service, 'no healthy instance');
     const started = performance.now();
     try {
-      // Resolved against the instance, as a URL: dot segments and backslashes are settled here.
+      // Resolved as a URL, which settles dot segments and backslashes. The call goes to the
+      // instance whatever host the target names (`//host/path` would name one).
       const target = new URL(incoming.url, url);
       const upstream = await callUpstream(
         options.dispatcher,
         {
-          origin: target.origin,
+          origin: originOf(url),
           path: target.pathname + target.search,
           method: incoming.method,
           headers,
