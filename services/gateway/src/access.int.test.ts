@@ -136,6 +136,21 @@ describe('roles and ownership end to end: gateway → viz-service', () => {
     expect(answers).toEqual([403, 403, 403, 401, 200]);
   });
 
+  it('keeps the admin area to admins however its path is escaped', async () => {
+    const admin = {
+      email: `${randomUUID()}@example.test`,
+      password: 'a long enough password',
+      role: 'admin',
+    };
+    const answers = [
+      await as('editorA', 'GET', '/api/v1/%61dmin/users'),
+      await as('editorA', 'POST', '/api/v1/%61dmin/users', admin),
+      await as('viewer', 'GET', '/api/v1/adm%69n/audit'),
+      await as('admin', 'GET', '/api/v1/%61dmin/users'),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([403, 403, 403, 200]);
+  });
+
   it('has an audit row for every call above, refused ones included, with the status answered', async () => {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const ids = [...sent.keys()].map((id) => `'${id}'`).join(',');

@@ -28,15 +28,26 @@ export function isPublic(method: string, path: string): boolean {
   return PUBLIC.some((pattern) => pattern.test(line));
 }
 
+const inAdminArea = (path: string | undefined): boolean => path?.startsWith('/api/v1/admin/') ?? false;
+
 /**
  * The gateway's coarse rules; the services check ownership and visibility
  * themselves. Anonymous → 401 outside the public routes; /api/v1/admin/* is
  * for admins; viewers read, and send only the POSTs that read.
+ *
+ * `path` is the path as sent, `route` the template of the route it matched. The router decodes
+ * the path before matching (`/api/v1/%61dmin/users` runs `/api/v1/admin/users`), so the admin
+ * area is recognized by either. The other rules only let through paths that match as sent.
  */
-export function checkAccess(method: string, path: string, principal: Principal | undefined): void {
+export function checkAccess(
+  method: string,
+  path: string,
+  principal: Principal | undefined,
+  route?: string,
+): void {
   if (isPublic(method, path)) return;
   if (!principal) throw new AppError('unauthorized', 'Authentication required: log in or send an API key');
-  if (path.startsWith('/api/v1/admin/') && principal.role !== 'admin') {
+  if ((inAdminArea(path) || inAdminArea(route)) && principal.role !== 'admin') {
     throw new AppError('forbidden', 'This needs the admin role');
   }
   if (principal.role === 'viewer' && !READ_METHODS.has(method)) {

@@ -29,7 +29,12 @@ export function identifyCallers(app: App, identity: Identity): void {
 export function enforceAccess(app: App): void {
   app.addHook('onRequest', async (request) => {
     if (authFailures.has(request)) throw authFailures.get(request);
-    checkAccess(request.method, request.url.split('?')[0] ?? request.url, request.principal);
+    checkAccess(
+      request.method,
+      request.url.split('?')[0] ?? request.url,
+      request.principal,
+      request.routeOptions.url,
+    );
   });
 }
 
