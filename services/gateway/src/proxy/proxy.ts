@@ -52,17 +52,6 @@ function responseHeaders(upstream: Record<string, string | string[]>): Record<st
   return headers;
 }
 
-const instanceOrigins = new Map<string, string>();
-
-function originOf(instance: string): string {
-  let origin = instanceOrigins.get(instance);
-  if (origin === undefined) {
-    origin = new URL(instance).origin;
-    instanceOrigins.set(instance, origin);
-  }
-  return origin;
-}
-
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
@@ -160,7 +149,7 @@ export async function proxyRequest(
       const upstream = await callUpstream(
         options.dispatcher,
         {
-          origin: originOf(url),
+          origin: new URL(url).origin,
           path: target.pathname + target.search,
           method: incoming.method,
           headers,
