@@ -31,6 +31,8 @@ export class CallerGone {
 
 const callerLeft = () => new Error('The caller went away');
 
+const BODYLESS_STATUS = new Set([204, 304]);
+
 /**
  * undici's dispatch callbacks for one call. A body of announced length up to `wholeBytes` is
  * gathered and answered whole, so its head and body leave the gateway in one write; any other is
@@ -61,7 +63,8 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
     // 1xx answers are informational: the real head follows.
     if (statusCode < 200) return;
     this.head = { statusCode, headers };
-    const length = announcedLength(headers['content-length']);
+    // 204 and 304 never carry a body (RFC 9110 §15.3.5, §15.4.5), whatever length they announce.
+    const length = BODYLESS_STATUS.has(statusCode) ? 0 : announcedLength(headers['content-length']);
     if (length !== undefined && length <= this.wholeBytes) {
       this.chunks = [];
       return;
