@@ -120,15 +120,17 @@ describe('roles and ownership end to end: gateway → viz-service', () => {
     return status;
   }
 
+  /** A valid body for creating an admin: only an admin's call may succeed with it. */
+  const newAdmin = () => ({
+    email: `${randomUUID()}@example.test`,
+    password: 'a long enough password',
+    role: 'admin',
+  });
+
   it('applies the same rules to a request line naming a whole URL, which HTTP/1.1 allows', async () => {
-    const admin = {
-      email: `${randomUUID()}@example.test`,
-      password: 'a long enough password',
-      role: 'admin',
-    };
     const answers = [
       await asTarget('editorA', 'GET', 'http://gateway.invalid/api/v1/admin/users'),
-      await asTarget('editorA', 'POST', 'http://gateway.invalid/api/v1/admin/users', admin),
+      await asTarget('editorA', 'POST', 'http://gateway.invalid/api/v1/admin/users', newAdmin()),
       await asTarget('viewer', 'POST', 'HTTPS://gateway.invalid:1/api/v1/viz/charts', chart('viewer')),
       await asTarget('anonymous', 'GET', 'http://gateway.invalid/api/v1/viz/charts?limit=1'),
       await asTarget('admin', 'GET', 'http://gateway.invalid/api/v1/admin/users'),
@@ -137,14 +139,9 @@ describe('roles and ownership end to end: gateway → viz-service', () => {
   });
 
   it('keeps the admin area to admins however its path is escaped', async () => {
-    const admin = {
-      email: `${randomUUID()}@example.test`,
-      password: 'a long enough password',
-      role: 'admin',
-    };
     const answers = [
       await as('editorA', 'GET', '/api/v1/%61dmin/users'),
-      await as('editorA', 'POST', '/api/v1/%61dmin/users', admin),
+      await as('editorA', 'POST', '/api/v1/%61dmin/users', newAdmin()),
       await as('viewer', 'GET', '/api/v1/adm%69n/audit'),
       await as('admin', 'GET', '/api/v1/%61dmin/users'),
     ];
