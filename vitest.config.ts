@@ -7,6 +7,7 @@ export default defineConfig({
       'services/*/src/**/*.test.ts',
       'scripts/**/*.test.ts',
       'infrastructure/test/**/*.test.ts',
+      'test/security/**/*.test.ts',
       'web/e2e/**/*.test.ts',
     ],
     globalSetup: ['test/global-setup.ts'],
