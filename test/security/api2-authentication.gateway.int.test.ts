@@ -43,6 +43,7 @@ describe('authentication at the gateway', () => {
 
   it('counts every one of many parallel wrong guesses: no more than the threshold are checked, and the lock holds', async () => {
     const user = await stack.createUser('editor');
+    const started = new Date(Date.now() - 1000).toISOString();
     const answers = await Promise.all(
       Array.from({ length: 30 }, (_, i) => login(user, `wrong guess number ${i}`)),
     );
@@ -51,6 +52,13 @@ describe('authentication at the gateway', () => {
     expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(30 - THRESHOLD);
     const locked = await expectProblem(await login(user, user.password), 429);
     expect(locked.detail).toContain(`Too many wrong passwords in a row (${THRESHOLD})`);
+    // Each password actually checked leaves a login.failed row: no more than the threshold were.
+    const audit = await fetch(
+      `${stack.url}/api/v1/admin/audit?kind=security&action=login.failed&from=${started}&limit=500`,
+      { headers: bearer(adminToken) },
+    );
+    const { events } = (await audit.json()) as { events: { resource_id: string | null }[] };
+    expect(events.filter((event) => event.resource_id === user.id).length).toBeLessThanOrEqual(THRESHOLD);
   });
 
   it('answers a disabled account the same whether the password is right or wrong', async () => {
