@@ -16,6 +16,7 @@ export * from './db/pool-metrics.ts';
 export * from './db/embedded-postgres.ts';
 export * from './redis/redis.ts';
 export * from './adapters/adapters.ts';
+export * from './adapters/bounded-lru.ts';
 export * from './adapters/cache.ts';
 export * from './adapters/events.ts';
 export * from './adapters/rate-limit.ts';

@@ -73,6 +73,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     config,
     metrics: deps.metrics,
     logger: deps.logger,
+    batchBodyLimitBytes: deps.common.bodyLimitBytes,
   });
   enforceAccess(app);
   identityRoutes(app, identity, keys);

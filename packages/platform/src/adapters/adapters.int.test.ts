@@ -110,6 +110,15 @@ describe.each(backends)('%s adapters', (kind, available, create) => {
       expect((await adapters.rateLimits.hit(key, 1000)).count).toBe(1);
     });
 
+    it('counts a hit of cost n as n hits, and the window still ends', async () => {
+      const key = uniqueName('batch');
+      expect((await adapters.rateLimits.hit(key, 60_000, 40)).count).toBe(40);
+      const next = await adapters.rateLimits.hit(key, 60_000);
+      expect(next.count).toBe(41);
+      expect(next.resetMs).toBeGreaterThan(0);
+      expect(next.resetMs).toBeLessThanOrEqual(60_000);
+    });
+
     it('lists announced instances until they withdraw', async () => {
       const service = uniqueName('service');
       const one = { service, instanceId: uniqueName('one'), url: 'http://10.0.0.1:8001' };

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { createBoundedLru } from './bounded-lru.ts';
 
 /** A byte cache with per-entry expiry. Misses, not errors, when the backend is unreachable. */
 export interface Cache {
@@ -7,45 +8,13 @@ export interface Cache {
   delete: (key: string) => Promise<void>;
 }
 
-interface Entry {
-  value: Buffer;
-  expiresAt: number;
-}
-
-/** In-process LRU bounded by total bytes, for embedded mode. */
+/** In-process LRU bounded by total bytes (values and keys), for embedded mode. */
 export function createMemoryCache(maxBytes: number): Cache {
-  const entries = new Map<string, Entry>();
-  let bytes = 0;
-  const remove = (key: string): void => {
-    const entry = entries.get(key);
-    if (!entry) return;
-    bytes -= entry.value.length;
-    entries.delete(key);
-  };
+  const entries = createBoundedLru<Buffer>({ maxBytes, sizeOf: (value) => value.length });
   return {
-    get: async (key) => {
-      const entry = entries.get(key);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= Date.now()) {
-        remove(key);
-        return undefined;
-      }
-      // Re-insert so the Map's order is least-recently-used first.
-      entries.delete(key);
-      entries.set(key, entry);
-      return entry.value;
-    },
-    set: async (key, value, ttlSeconds) => {
-      remove(key);
-      if (value.length > maxBytes) return;
-      entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
-      bytes += value.length;
-      for (const oldest of entries.keys()) {
-        if (bytes <= maxBytes) break;
-        remove(oldest);
-      }
-    },
-    delete: async (key) => remove(key),
+    get: async (key) => entries.get(key),
+    set: async (key, value, ttlSeconds) => entries.set(key, value, Date.now() + ttlSeconds * 1000),
+    delete: async (key) => entries.delete(key),
   };
 }
 

@@ -1,25 +1,38 @@
+import { createHash } from 'node:crypto';
+import { createBoundedLru, stringBytes } from '../adapters/bounded-lru.ts';
 import type { Principal } from './principal.ts';
+
+/** Room for about 20,000 principals: far more callers than one process serves within a token's life. */
+const DEFAULT_MAX_BYTES = 8 * 1024 * 1024;
+
+function principalBytes(principal: Principal): number {
+  return (
+    stringBytes(principal.userId) +
+    stringBytes(principal.email) +
+    stringBytes(principal.role) +
+    stringBytes(principal.kind) +
+    stringBytes(principal.apiKeyId ?? '') +
+    64
+  );
+}
 
 /**
  * Remembers tokens already verified, until they expire: a signature check
  * costs far more than the rest of a request, and a client sends the same
- * token many times. Bounded: it starts over when full.
+ * token many times. Kept by the token's SHA-256, so a large token costs no
+ * more than a small one, within a byte budget, least recently used first out.
  */
-export function createVerifiedTokenCache(maxEntries = 10_000) {
-  const entries = new Map<string, { principal: Principal; expiresAt: number }>();
+export function createVerifiedTokenCache(maxBytes = DEFAULT_MAX_BYTES) {
+  const entries = createBoundedLru<Principal>({ maxBytes, sizeOf: principalBytes });
+  const keyOf = (token: string): string => createHash('sha256').update(token).digest('base64');
   return {
-    get(token: string): Principal | undefined {
-      const entry = entries.get(token);
-      if (!entry) return undefined;
-      if (entry.expiresAt <= Date.now()) {
-        entries.delete(token);
-        return undefined;
-      }
-      return entry.principal;
-    },
+    get: (token: string): Principal | undefined => entries.get(keyOf(token)),
     set(token: string, principal: Principal, expiresAtSeconds: number): void {
-      if (entries.size >= maxEntries) entries.clear();
-      entries.set(token, { principal, expiresAt: expiresAtSeconds * 1000 });
+      entries.set(keyOf(token), principal, expiresAtSeconds * 1000);
+    },
+    /** The estimated bytes held; never above the budget. */
+    get bytes(): number {
+      return entries.bytes;
     },
   };
 }

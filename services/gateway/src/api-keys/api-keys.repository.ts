@@ -12,11 +12,18 @@ export interface ApiKeyRow {
   created_at: Date;
 }
 
-/** A key with what authentication needs of its owner. */
+/** A key with its owner's email, which the principal carries (role and status are checked apart). */
 export interface ApiKeyWithOwner extends ApiKeyRow {
   owner_email: string;
-  owner_role: Role;
-  owner_disabled: boolean;
+}
+
+export interface NewApiKey {
+  userId: string;
+  name: string;
+  prefix: string;
+  hash: Buffer;
+  role: Role;
+  expiresAt: Date | null;
 }
 
 const COLUMNS =
@@ -24,20 +31,39 @@ const COLUMNS =
 
 export function createApiKeysRepository(pool: Pool) {
   return {
-    async insert(key: {
-      userId: string;
-      name: string;
-      prefix: string;
-      hash: Buffer;
-      role: Role;
-      expiresAt: Date | null;
-    }): Promise<ApiKeyRow> {
-      const result = await pool.query<ApiKeyRow>(
-        `INSERT INTO auth.api_keys AS k (user_id, name, prefix, key_hash, role, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-        [key.userId, key.name, key.prefix, key.hash, key.role, key.expiresAt],
-      );
-      return result.rows[0]!;
+    /**
+     * Inserts the key unless its owner already has `cap` keys in use (neither revoked nor expired):
+     * then answers how many. The owner's row is locked meanwhile, so parallel creations cannot
+     * together pass the cap.
+     */
+    async insertWithinCap(key: NewApiKey, cap: number): Promise<{ row: ApiKeyRow } | { inUse: number }> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT 1 FROM auth.users WHERE id = $1 FOR UPDATE', [key.userId]);
+        const counted = await client.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM auth.api_keys
+           WHERE user_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())`,
+          [key.userId],
+        );
+        const inUse = counted.rows[0]?.n ?? 0;
+        if (inUse >= cap) {
+          await client.query('ROLLBACK');
+          return { inUse };
+        }
+        const result = await client.query<ApiKeyRow>(
+          `INSERT INTO auth.api_keys AS k (user_id, name, prefix, key_hash, role, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+          [key.userId, key.name, key.prefix, key.hash, key.role, key.expiresAt],
+        );
+        await client.query('COMMIT');
+        return { row: result.rows[0]! };
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
     },
 
     async listOfUser(userId: string): Promise<ApiKeyRow[]> {
@@ -57,7 +83,7 @@ export function createApiKeysRepository(pool: Pool) {
 
     async findByHash(hash: Buffer): Promise<ApiKeyWithOwner | undefined> {
       const result = await pool.query<ApiKeyWithOwner>(
-        `SELECT ${COLUMNS}, u.email AS owner_email, u.role AS owner_role, u.disabled_at IS NOT NULL AS owner_disabled
+        `SELECT ${COLUMNS}, u.email AS owner_email
          FROM auth.api_keys k JOIN auth.users u ON u.id = k.user_id WHERE k.key_hash = $1`,
         [hash],
       );

@@ -1,6 +1,8 @@
 import {
   AppError,
+  createBoundedLru,
   roleRank,
+  stringBytes,
   subscribeOrWarn,
   type Events,
   type Logger,
@@ -16,7 +18,15 @@ export const API_KEY_PREFIX = 'dlk_';
 /** Channel on which a revocation reaches every gateway instance's cache. */
 const REVOKED_CHANNEL = 'api-keys.revoked';
 const CACHE_TTL_MS = 30_000;
+/** About 8,000 keys (a key with its owner's email is well under 500 bytes as estimated). */
+const CACHE_BYTES = 4 * 1024 * 1024;
 const TOUCH_EVERY_MS = 60_000;
+
+function keyBytes(key: ApiKeyWithOwner): number {
+  return [key.id, key.user_id, key.name, key.prefix, key.role, key.owner_email]
+    .map(stringBytes)
+    .reduce((sum, bytes) => sum + bytes, 4 * 32);
+}
 
 function toApiKey(row: ApiKeyRow) {
   return {
@@ -36,19 +46,25 @@ function requireUserLogin(principal: Principal): void {
     throw new AppError('forbidden', 'API keys are managed after a password login, not with an API key');
 }
 
+export interface ApiKeySettings {
+  /** Keys in use (neither revoked nor expired) one user may have. */
+  maxPerUser: number;
+}
+
 export function createApiKeysService(
   repository: ApiKeysRepository,
   events: Events,
   recordEvent: RecordSecurityEvent,
   logger: Logger,
+  settings: ApiKeySettings,
 ) {
-  // Authenticating every call against the database would cost a round trip per request;
-  // keys are cached briefly, and a revocation evicts them everywhere at once.
-  const cache = new Map<string, { key: ApiKeyWithOwner | undefined; at: number }>();
-  const touched = new Map<string, number>();
-  const evict = (id: string): void => {
-    for (const [hash, entry] of cache) if (entry.key?.id === id) cache.delete(hash);
-  };
+  // Authenticating every call against the database would cost a round trip per request; keys
+  // are cached briefly, and a revocation evicts them everywhere at once. Their owner's role and
+  // status are not cached here: the authenticator checks them on every call.
+  const cache = createBoundedLru<ApiKeyWithOwner>({ maxBytes: CACHE_BYTES, sizeOf: keyBytes });
+  // Which keys had their last use written within TOUCH_EVERY_MS (a write per call would be a write per request).
+  const touched = createBoundedLru<true>({ maxBytes: CACHE_BYTES / 4, sizeOf: () => 8 });
+  const evict = (id: string): void => cache.deleteWhere((key) => key.id === id);
   const subscription = subscribeOrWarn(
     events,
     REVOKED_CHANNEL,
@@ -59,14 +75,23 @@ export function createApiKeysService(
     `a key revoked on another instance stays usable here for up to ${CACHE_TTL_MS / 1000} s`,
   );
 
+  // Unknown keys are not remembered: they would crowd out real ones, and the rate limiter
+  // already bounds how often one caller can make us look.
   async function lookup(secret: string): Promise<ApiKeyWithOwner | undefined> {
-    const hash = hashSecret(secret).toString('base64');
-    const hit = cache.get(hash);
-    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.key;
-    const key = await repository.findByHash(hashSecret(secret));
-    if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { key, at: Date.now() });
+    const hash = hashSecret(secret);
+    const hit = cache.get(hash.toString('base64'));
+    if (hit) return hit;
+    const key = await repository.findByHash(hash);
+    if (key) cache.set(hash.toString('base64'), key, Date.now() + CACHE_TTL_MS);
     return key;
+  }
+
+  function refuseOverCap(inUse: number): never {
+    throw new AppError(
+      'conflict',
+      `You have ${inUse} API keys in use, the most one user may have (API_KEYS_PER_USER_MAX=${settings.maxPerUser}): revoke one first`,
+      { extensions: { limit: settings.maxPerUser } },
+    );
   }
 
   return {
@@ -94,14 +119,19 @@ export function createApiKeysService(
         });
       }
       const secret = newSecret(API_KEY_PREFIX);
-      const row = await repository.insert({
-        userId: context.principal.userId,
-        name,
-        prefix: secret.slice(0, API_KEY_PREFIX.length + 6),
-        hash: hashSecret(secret),
-        role: chosen,
-        expiresAt: expires,
-      });
+      const inserted = await repository.insertWithinCap(
+        {
+          userId: context.principal.userId,
+          name,
+          prefix: secret.slice(0, API_KEY_PREFIX.length + 6),
+          hash: hashSecret(secret),
+          role: chosen,
+          expiresAt: expires,
+        },
+        settings.maxPerUser,
+      );
+      if ('inUse' in inserted) refuseOverCap(inserted.inUse);
+      const { row } = inserted;
       await recordEvent({
         action: 'api_key.created',
         principal: context.principal,
@@ -140,19 +170,26 @@ export function createApiKeysService(
       return toApiKey(row);
     },
 
-    /** The principal a key acts as: its own role, never above its owner's current role. */
+    /**
+     * The principal a key acts as, with the key's own role; the caller (the authenticator) caps
+     * it at the owner's current role and refuses it when the owner is disabled.
+     */
     async authenticate(secret: string): Promise<Principal> {
       const key = await lookup(secret);
-      const now = new Date();
-      if (!key || key.revoked_at || (key.expires_at && key.expires_at <= now) || key.owner_disabled) {
+      if (!key || key.revoked_at || (key.expires_at && key.expires_at <= new Date())) {
         throw new AppError('unauthorized', 'API key is invalid, expired or revoked');
       }
-      if (Date.now() - (touched.get(key.id) ?? 0) > TOUCH_EVERY_MS) {
-        touched.set(key.id, Date.now());
+      if (!touched.get(key.id)) {
+        touched.set(key.id, true, Date.now() + TOUCH_EVERY_MS);
         void repository.touch(key.id).catch(() => undefined);
       }
-      const role = roleRank(key.role) <= roleRank(key.owner_role) ? key.role : key.owner_role;
-      return { kind: 'api_key', userId: key.user_id, email: key.owner_email, role, apiKeyId: key.id };
+      return {
+        kind: 'api_key',
+        userId: key.user_id,
+        email: key.owner_email,
+        role: key.role,
+        apiKeyId: key.id,
+      };
     },
 
     close: async () => (await subscription)(),

@@ -31,9 +31,15 @@ export const authConfigSchema = {
   refreshTokenTtlDays: f.integer('REFRESH_TOKEN_TTL_DAYS', 'Lifetime of a refresh token family.', 30, 1, 365),
   lockoutThreshold: f.integer(
     'LOGIN_LOCKOUT_THRESHOLD',
-    'Failed logins in a row that lock an account for LOGIN_LOCKOUT_MINUTES.',
+    'Wrong passwords in a row (at login or password change) that lock an account for LOGIN_LOCKOUT_MINUTES.',
     10,
     1,
   ),
   lockoutMinutes: f.integer('LOGIN_LOCKOUT_MINUTES', 'How long a locked account stays locked.', 15, 1),
+  apiKeysPerUserMax: f.integer(
+    'API_KEYS_PER_USER_MAX',
+    'API keys in use (neither revoked nor expired) one user may have; creating one more answers 409.',
+    25,
+    1,
+  ),
 };

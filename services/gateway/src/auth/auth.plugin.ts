@@ -45,7 +45,7 @@ export function identityRoutes(app: App, identity: Identity, keys: KeySet): void
     { schema: { tags: ['auth'], summary: 'Public keys that verify access tokens (RFC 7517).' } },
     async () => jwksOf(keys),
   );
-  sessionsRoutes(app, identity.sessions, identity.users);
+  sessionsRoutes(app, identity.sessions);
   apiKeysRoutes(app, identity.apiKeys);
   usersRoutes(app, identity.users);
 }

@@ -69,6 +69,8 @@ async function readWhole(stream: Readable): Promise<Buffer> {
 
 /** The caller's body: whole when it is small and its length is known, else the counted stream. */
 async function requestBody(incoming: FastifyRequest, limit: number): Promise<Readable | Buffer> {
+  // A hook may have read the body already (the rate limiter counts a job batch's items).
+  if (Buffer.isBuffer(incoming.body)) return incoming.body;
   const body = limitBody(incoming.raw, limit);
   const length = announcedLength(incoming.headers['content-length']);
   return length !== undefined && length <= WHOLE_BODY_BYTES ? readWhole(body) : body;

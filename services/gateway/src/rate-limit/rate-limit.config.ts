@@ -10,7 +10,7 @@ export const rateLimitConfigSchema = {
   ),
   rateLimitDefault: f.integer(
     'RATE_LIMIT_DEFAULT',
-    'Calls per window for each signed-in user or API key on ordinary routes.',
+    'Calls per window for each signed-in user on ordinary routes (all their API keys and sessions together).',
     1200,
     1,
   ),
@@ -22,19 +22,19 @@ export const rateLimitConfigSchema = {
   ),
   rateLimitLogin: f.integer(
     'RATE_LIMIT_LOGIN',
-    'Sign-in and token-refresh attempts per window for each IP address.',
+    'Sign-in, token-refresh and password-change attempts per window for each IP address.',
     20,
     1,
   ),
   rateLimitExpensive: f.integer(
     'RATE_LIMIT_EXPENSIVE',
-    'Calls per window for each caller on expensive routes: uploads, jobs, renders, training, predictions.',
+    'Calls per window for each caller on expensive routes: uploads, jobs (each job of a batch counts), renders, training, predictions.',
     60,
     1,
   ),
   rateLimitFailOpen: f.boolean(
     'RATE_LIMIT_FAIL_OPEN',
-    'When the rate-limit store (Redis) fails: true lets requests through unlimited, false refuses them with 503.',
+    'When the rate-limit store (Redis) fails: true lets requests through unlimited, false refuses them with 503. Sign-ins, refreshes and password changes are refused with 503 either way.',
     true,
   ),
 };

@@ -53,21 +53,43 @@ async function buildGateway(
       typeof key === 'string' ? { kind: 'api_key' as const, apiKeyId: key } : { kind: 'user' as const };
     request.principal = { ...apiKey, userId: user, email: `${user}@example.test`, role: 'editor' };
   });
-  registerRateLimits(app, { store, config: { ...LIMITS, ...overrides }, metrics, logger });
+  registerRateLimits(app, {
+    store,
+    config: { ...LIMITS, ...overrides },
+    metrics,
+    logger,
+    batchBodyLimitBytes: 1024,
+  });
   app.get('/api/v1/data/things', async () => ({ things: [] }));
   app.post('/api/v1/compute/jobs', async (_request, reply) => reply.code(202).send({ id: 'job_1' }));
   app.post('/api/v1/auth/login', async () => ({ token: 'signed-in' }));
+  app.post('/api/v1/auth/password', async (_request, reply) => reply.code(204).send());
+  // Like the proxy: the body is left unparsed, and what reaches the handler is what it forwards.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.post('/api/v1/compute/jobs/batch', async (request, reply) =>
+      reply.code(202).send({ forwarded: Buffer.isBuffer(request.body) ? request.body.toString() : null }),
+    );
+  });
   return app;
 }
 
 /** Who calls: a user (through an API key when `key` is set), from an IP address. */
 type Caller = { user?: string; key?: string; ip?: string };
 
-function call(app: App, method: 'GET' | 'POST', url: string, caller: Caller = {}) {
+function call(app: App, method: 'GET' | 'POST', url: string, caller: Caller = {}, body?: unknown) {
   const headers: Record<string, string> = {};
   if (caller.user) headers['x-test-user'] = caller.user;
   if (caller.key) headers['x-test-key'] = caller.key;
-  return app.inject({ method, url, headers, remoteAddress: caller.ip ?? '127.0.0.1' });
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  return app.inject({
+    method,
+    url,
+    headers,
+    remoteAddress: caller.ip ?? '127.0.0.1',
+    ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
+  });
 }
 
 function uniqueIp(): string {
@@ -139,12 +161,61 @@ describe('rate limits counted in memory', () => {
     expect((await call(app, 'GET', '/api/v1/data/things', { user: second })).statusCode).toBe(200);
   });
 
-  it('counts an API key apart from the user who owns it', async () => {
+  it('counts every API key of a user on that user’s one budget, with their token', async () => {
     const user = uniqueName('user');
-    await statuses(app, 3, 'GET', '/api/v1/data/things', { user });
-    const byKey = await call(app, 'GET', '/api/v1/data/things', { user, key: uniqueName('key') });
-    expect(byKey.statusCode).toBe(200);
-    expect(byKey.headers['ratelimit-remaining']).toBe('2');
+    await call(app, 'GET', '/api/v1/data/things', { user });
+    await call(app, 'GET', '/api/v1/data/things', { user, key: uniqueName('key') });
+    const third = await call(app, 'GET', '/api/v1/data/things', { user, key: uniqueName('key') });
+    expect(third.headers['ratelimit-remaining']).toBe('0');
+    const refused = await call(app, 'GET', '/api/v1/data/things', { user, key: uniqueName('key') });
+    expect(refused.statusCode).toBe(429);
+  });
+
+  it('charges a job batch one expensive call per job, and forwards its body untouched', async () => {
+    const user = uniqueName('user');
+    const batch = { jobs: [{ type: 'noop' }, { type: 'noop' }] };
+    const accepted = await call(app, 'POST', '/api/v1/compute/jobs/batch', { user }, batch);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.json()).toEqual({ forwarded: JSON.stringify(batch) });
+    expect(accepted.headers['ratelimit-remaining']).toBe('0');
+    const refused = await call(app, 'POST', '/api/v1/compute/jobs', { user });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json()).toMatchObject({ budget: 'expensive', limit: 2 });
+  });
+
+  it('refuses, without charging, a batch holding more jobs than the whole budget', async () => {
+    const user = uniqueName('user');
+    const tooMany = await call(
+      app,
+      'POST',
+      '/api/v1/compute/jobs/batch',
+      { user },
+      {
+        jobs: [{ type: 'a' }, { type: 'b' }, { type: 'c' }],
+      },
+    );
+    expect(tooMany.statusCode).toBe(400);
+    expect(tooMany.json()).toMatchObject({
+      limit: 2,
+      errors: [{ field: '/body/jobs', message: 'must have at most 2 items' }],
+    });
+    expect((await call(app, 'POST', '/api/v1/compute/jobs', { user })).headers['ratelimit-remaining']).toBe(
+      '0',
+    );
+  });
+
+  it('refuses a job batch body over its byte limit with 413 naming it', async () => {
+    const answer = await call(
+      app,
+      'POST',
+      '/api/v1/compute/jobs/batch',
+      { user: uniqueName('user') },
+      {
+        jobs: [{ type: 'x'.repeat(2000) }],
+      },
+    );
+    expect(answer.statusCode).toBe(413);
+    expect(answer.json()).toMatchObject({ limit: 1024 });
   });
 
   it('counts anonymous calls per IP address, against the smaller anonymous allowance', async () => {
@@ -278,9 +349,21 @@ describe.skipIf(!inject('redisUrl'))('rate limits counted in Redis', () => {
               expect(response.json()).toMatchObject({ type: 'urn:datalab:problem:unavailable' });
           }
           expect(await failures()).toBe(5);
+          for (const url of ['/api/v1/auth/login', '/api/v1/auth/password']) {
+            const credentials = await call(app, 'POST', url, { user });
+            expect(credentials.statusCode).toBe(503);
+            expect(credentials.headers['retry-after']).toBe('5');
+            expect(credentials.json()).toMatchObject({ type: 'urn:datalab:problem:unavailable' });
+          }
           const warnings = log.lines.filter((line) => line.level === 'warn');
           expect(warnings).toHaveLength(1);
           expect(warnings[0]).toMatchObject({ outcome });
+          const refusedCredentials = await metric(
+            app,
+            'gateway_rate_limit_store_errors_total',
+            'outcome="refused"',
+          );
+          expect(refusedCredentials).toBe(failOpen ? 2 : 7);
           expect(warnings[0]?.msg).toContain(failOpen ? 'let through unlimited' : 'refused with 503');
 
           proxy.restore();

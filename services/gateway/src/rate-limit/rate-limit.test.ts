@@ -19,7 +19,8 @@ describe('budgetFor', () => {
   it.each([
     ['POST', '/api/v1/auth/login'],
     ['POST', '/api/v1/auth/refresh'],
-  ])('puts %s %s on the login budget', (method, url) => {
+    ['POST', '/api/v1/auth/password'],
+  ])('puts the credential check %s %s on the login budget', (method, url) => {
     expect(budgetFor(method, url)).toBe('login');
   });
 
@@ -27,6 +28,7 @@ describe('budgetFor', () => {
     ['POST', '/api/v1/data/datasets'],
     ['POST', '/api/v1/data/datasets/ds_1/versions'],
     ['POST', '/api/v1/compute/jobs'],
+    ['POST', '/api/v1/compute/jobs/batch'],
     ['POST', '/api/v1/viz/render'],
     ['GET', '/api/v1/viz/charts/ch_1/render.png'],
     ['GET', '/api/v1/viz/dashboards/db_1/render.pdf'],

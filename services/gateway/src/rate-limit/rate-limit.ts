@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AppError,
   Counter,
@@ -8,7 +8,9 @@ import {
   type RateLimitStore,
   type ServiceMetrics,
 } from '@datalab/platform';
+import { readJobBatch } from './batch-cost.ts';
 import type { RateLimitConfig } from './rate-limit.config.ts';
+import { storeFailureReporter } from './store-failures.ts';
 
 /** Which allowance a request draws on. Each budget is counted on its own. */
 export type Budget = 'login' | 'expensive' | 'default';
@@ -24,12 +26,17 @@ const NOT_LIMITED = [
   /^\/assets\//,
 ];
 
-const LOGIN = [/^\/api\/v1\/auth\/(login|refresh)$/];
+/** Where a password or a refresh token is checked: counted per address, and refused when uncounted. */
+const LOGIN = [/^\/api\/v1\/auth\/(login|refresh|password)$/];
+
+/** Many jobs in one call: each item costs as much as one `POST /api/v1/compute/jobs` (batch-cost.ts). */
+export const JOB_BATCH = /^\/api\/v1\/compute\/jobs\/batch$/;
 
 const EXPENSIVE_POSTS = [
   /^\/api\/v1\/data\/datasets$/,
   /^\/api\/v1\/data\/datasets\/[^/]+\/versions$/,
   /^\/api\/v1\/compute\/jobs$/,
+  JOB_BATCH,
   /^\/api\/v1\/viz\/render$/,
   /^\/api\/v1\/ai\/models\/(train|onnx)$/,
   /^\/api\/v1\/ai\/models\/[^/]+\/predict$/,
@@ -42,7 +49,7 @@ const EXPENSIVE_READS = [/^\/api\/v1\/viz\/(charts|dashboards)\/[^/]+\/render\.[
  * segments, backslashes) and the upstream's router decodes it, so
  * `/api/v1/data/x/../%64atasets/` must count as an upload like `/api/v1/data/datasets`.
  */
-function routedPath(url: string): string {
+export function routedPath(url: string): string {
   let path: string;
   try {
     path = new URL(url, 'http://gateway.invalid').pathname;
@@ -84,51 +91,10 @@ function counterFor(budget: Budget, request: FastifyRequest, config: RateLimitCo
         : config.rateLimitAnonymous;
     return { key: `${budget}:ip:${request.ip}`, limit };
   }
-  const subject =
-    principal.kind === 'api_key' && principal.apiKeyId
-      ? `key:${principal.apiKeyId}`
-      : `user:${principal.userId}`;
+  // Per user, whatever the credential: every API key of a user and their token share one count,
+  // so more keys never mean more calls.
   const limit = budget === 'expensive' ? config.rateLimitExpensive : config.rateLimitDefault;
-  return { key: `${budget}:${subject}`, limit };
-}
-
-const WARN_EVERY_MS = 10_000;
-
-/**
- * Counts every store failure, but warns at most once per 10 s: when Redis is
- * down every request fails, and one line per request would bury the cause.
- */
-function storeFailureReporter(logger: Logger, failOpen: boolean, errors: Counter<'outcome'>) {
-  const outcome = failOpen ? 'allowed' : 'refused';
-  const consequence = failOpen
-    ? 'requests are let through unlimited (RATE_LIMIT_FAIL_OPEN=true)'
-    : 'requests are refused with 503 (RATE_LIMIT_FAIL_OPEN=false)';
-  let lastWarnAt = Number.NEGATIVE_INFINITY;
-  let unreported = 0;
-  let failing = false;
-  return {
-    failed: (error: unknown): void => {
-      errors.inc({ outcome });
-      failing = true;
-      const now = Date.now();
-      if (now - lastWarnAt < WARN_EVERY_MS) {
-        unreported += 1;
-        return;
-      }
-      const reason = error instanceof Error ? error.message : String(error);
-      logger.warn(
-        { err: reason, outcome, failures_since_last_warning: unreported },
-        `rate-limit store unavailable: ${consequence}`,
-      );
-      lastWarnAt = now;
-      unreported = 0;
-    },
-    answered: (): void => {
-      if (!failing) return;
-      failing = false;
-      logger.info('rate-limit store answers again: rate limits apply');
-    },
-  };
+  return { key: `${budget}:user:${principal.userId}`, limit };
 }
 
 export interface RateLimitOptions {
@@ -138,7 +104,12 @@ export interface RateLimitOptions {
   /** The gateway's registry: the rate-limit counters are added to it. */
   metrics: ServiceMetrics;
   logger: Logger;
+  /** Largest job batch body read to count its items (the services' own JSON body limit). */
+  batchBodyLimitBytes: number;
 }
+
+/** How long a caller refused because the store is down should wait: Redis failover takes seconds. */
+const STORE_DOWN_RETRY_S = 5;
 
 function seconds(ms: number): number {
   return Math.max(1, Math.ceil(ms / 1000));
@@ -148,6 +119,7 @@ function seconds(ms: number): number {
  * Counts each request against its budget and refuses it with 429 once the
  * window's allowance is spent. Register it after authentication's own
  * `onRequest` hook: hooks run in the order they were added, and this one reads `request.principal`.
+ * A job batch is charged for each of its items once its body is read (a preHandler).
  */
 export function registerRateLimits(app: App, options: RateLimitOptions): void {
   const { store, config } = options;
@@ -157,27 +129,25 @@ export function registerRateLimits(app: App, options: RateLimitOptions): void {
     labelNames: ['budget'] as const,
     registers: [options.metrics.registry],
   });
-  const storeErrors = new Counter({
-    name: 'gateway_rate_limit_store_errors_total',
-    help: 'Requests whose rate-limit count failed (store unreachable), by what happened to them.',
-    labelNames: ['outcome'] as const,
-    registers: [options.metrics.registry],
-  });
-  const report = storeFailureReporter(options.logger, config.rateLimitFailOpen, storeErrors);
+  const report = storeFailureReporter(options.logger, options.metrics);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const budget = budgetFor(request.method, request.url);
-    if (!budget) return;
+  async function charge(request: FastifyRequest, reply: FastifyReply, budget: Budget, cost: number) {
     const { key, limit } = counterFor(budget, request, config);
     let hit: RateLimitHit;
     try {
-      hit = await store.hit(key, config.rateLimitWindowMs);
+      hit = await store.hit(key, config.rateLimitWindowMs, cost);
     } catch (error) {
-      report.failed(error);
-      if (config.rateLimitFailOpen) return;
-      throw new AppError('unavailable', 'Rate limiting is unavailable, so requests are refused for now.', {
-        headers: { 'retry-after': '5' },
-      });
+      // Credential checks are never let through uncounted: that would open unlimited guessing.
+      const failOpen = config.rateLimitFailOpen && budget !== 'login';
+      report.failed(error, failOpen);
+      if (failOpen) return;
+      throw new AppError(
+        'unavailable',
+        budget === 'login'
+          ? 'Sign-in attempts cannot be counted right now (rate-limit store unavailable), so they are refused for now.'
+          : 'Rate limiting is unavailable, so requests are refused for now.',
+        { headers: { 'retry-after': String(STORE_DOWN_RETRY_S) } },
+      );
     }
     report.answered();
 
@@ -189,10 +159,35 @@ export function registerRateLimits(app: App, options: RateLimitOptions): void {
     });
     if (hit.count <= limit) return;
     refused.inc({ budget });
+    const what = cost > 1 ? `This call costs ${cost} (one per job); ` : '';
     throw new AppError(
       'rate_limited',
-      `Too many requests: the ${budget} budget allows ${limit} calls per ${seconds(config.rateLimitWindowMs)} s. Retry in ${reset} s.`,
-      { headers: { 'retry-after': String(reset) }, extensions: { budget } },
+      `Too many requests: ${what}the ${budget} budget allows ${limit} calls per ${seconds(config.rateLimitWindowMs)} s. Retry in ${reset} s.`,
+      { headers: { 'retry-after': String(reset) }, extensions: { budget, limit } },
     );
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const budget = budgetFor(request.method, request.url);
+    if (budget) await charge(request, reply, budget, 1);
+  });
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || !JOB_BATCH.test(routedPath(request.url))) return;
+    const items = await readJobBatch(request, options.batchBodyLimitBytes);
+    // Signed in for sure: access rules refused anonymous job submissions in onRequest.
+    const limit = config.rateLimitExpensive;
+    if (items > limit) {
+      throw new AppError(
+        'invalid',
+        `This batch holds ${items} jobs, and each costs one call of the expensive budget, which allows ${limit} per ${seconds(config.rateLimitWindowMs)} s: send at most ${limit} jobs per call`,
+        {
+          errors: [{ field: '/body/jobs', message: `must have at most ${limit} items` }],
+          extensions: { budget: 'expensive', limit },
+        },
+      );
+    }
+    // The call itself was charged one already, in onRequest.
+    if (items > 1) await charge(request, reply, 'expensive', items - 1);
   });
 }

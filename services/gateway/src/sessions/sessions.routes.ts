@@ -1,14 +1,13 @@
 import { principalOf, type App } from '@datalab/platform';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { UsersService } from '../users/users.service.ts';
 import { ChangePasswordBody, LoginBody, Me, RefreshBody, Tokens } from './sessions.schemas.ts';
 import type { SessionsService } from './sessions.service.ts';
 
 const tags = ['auth'];
 const caller = (request: FastifyRequest) => ({ ip: request.ip, requestId: request.id });
 
-export function sessionsRoutes(app: App, sessions: SessionsService, users: UsersService): void {
+export function sessionsRoutes(app: App, sessions: SessionsService): void {
   app.post(
     '/api/v1/auth/login',
     {
@@ -71,19 +70,18 @@ export function sessionsRoutes(app: App, sessions: SessionsService, users: Users
     {
       schema: {
         tags,
-        summary: 'Change my password; my other sessions end.',
+        summary: 'Change my password; every session and access token of mine ends, this one too.',
         body: ChangePasswordBody,
         response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {
-      const principal = principalOf(request);
-      await users.changePassword(
-        { principal, ...caller(request) },
+      await sessions.changePassword(
+        principalOf(request),
         request.body.current_password,
         request.body.new_password,
+        caller(request),
       );
-      await sessions.revokeAllOfUser(principal.userId);
       return reply.code(204).send(null);
     },
   );

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, signAccessToken, type KeySet, type Principal } from '@datalab/platform';
-import { DECOY_HASH, verifyPassword } from '../auth/passwords.ts';
+import type { PasswordAttempts } from '../auth/password-attempts.ts';
+import { assertStrongPassword, DECOY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
 import { hashSecret, newSecret } from '../auth/secrets.ts';
 import type { RecordSecurityEvent } from '../auth/security-events.ts';
 import type { UserRow, UsersRepository } from '../users/users.repository.ts';
@@ -14,8 +15,6 @@ export interface SessionSettings {
   issuer: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
-  lockoutThreshold: number;
-  lockoutMinutes: number;
 }
 
 export interface Tokens {
@@ -32,11 +31,6 @@ export interface Caller {
 
 const WRONG = 'Email or password is wrong';
 
-/** After a few failures in a row each further attempt waits longer, up to 4 s, before it is answered. */
-function slowDownMs(failures: number): number {
-  return failures < 3 ? 0 : Math.min(250 * 2 ** (failures - 3), 4000);
-}
-
 function userPrincipal(user: UserRow): Principal {
   return { kind: 'user', userId: user.id, email: user.email, role: user.role };
 }
@@ -44,9 +38,22 @@ function userPrincipal(user: UserRow): Principal {
 export function createSessionsService(
   users: UsersRepository,
   sessions: SessionsRepository,
+  attempts: PasswordAttempts,
   recordEvent: RecordSecurityEvent,
   settings: SessionSettings,
+  /** Runs once a user's sessions ended, so every gateway instance forgets what it cached of them. */
+  onSessionsEnded: (userId: string) => Promise<void>,
 ) {
+  /**
+   * Ends every session of the user at once: refresh tokens are revoked, and access tokens issued
+   * up to the end of the current second are refused from now on.
+   */
+  async function endAllSessions(userId: string): Promise<void> {
+    await sessions.revokeAllOfUser(userId);
+    await users.revokeTokens(userId, new Date(Math.floor(Date.now() / 1000) * 1000 + 1000));
+    await onSessionsEnded(userId);
+  }
+
   async function issue(user: UserRow, familyId: string): Promise<Tokens> {
     const refreshToken = newSecret('dlr_');
     const expiresAt = new Date(Date.now() + settings.refreshTokenTtlDays * 86_400_000);
@@ -67,16 +74,14 @@ export function createSessionsService(
     });
   }
 
-  async function refuseLocked(user: UserRow, caller: Caller): Promise<never> {
-    const seconds = Math.ceil(((user.locked_until?.getTime() ?? Date.now()) - Date.now()) / 1000);
-    await recordEvent({ action: 'login.locked', subjectUserId: user.id, ...caller });
-    throw new AppError(
-      'rate_limited',
-      `Too many failed logins: try again in ${Math.ceil(seconds / 60)} minute(s)`,
-      {
-        headers: { 'retry-after': String(Math.max(1, seconds)) },
-      },
-    );
+  /**
+   * Tokens carry their issue time in whole seconds, and a revocation refuses every token issued
+   * before its (whole-second) instant; a token for this user waits out that second, so a sign-in
+   * just after a password change is not refused along with the sessions it ended.
+   */
+  async function afterRevocation(user: UserRow): Promise<void> {
+    const wait = (user.tokens_valid_after?.getTime() ?? 0) - Date.now();
+    if (wait > 0) await sleep(wait);
   }
 
   return {
@@ -87,21 +92,10 @@ export function createSessionsService(
         await recordEvent({ action: 'login.failed', ...caller, detail: { email, reason: 'unknown email' } });
         throw new AppError('unauthorized', WRONG);
       }
-      if (user.locked_until && user.locked_until > new Date()) return refuseLocked(user, caller);
-      if (!(await verifyPassword(user.password_hash, password))) {
-        const counted = await users.recordFailedLogin(
-          user.id,
-          settings.lockoutThreshold,
-          settings.lockoutMinutes,
-        );
-        await recordEvent({ action: 'login.failed', subjectUserId: user.id, ...caller, detail: { email } });
-        if (counted?.locked_until && counted.locked_until > new Date()) return refuseLocked(counted, caller);
-        await sleep(slowDownMs(counted?.failed_logins ?? 0));
+      if (!(await attempts.verify({ user, password, check: 'login', ...caller })))
         throw new AppError('unauthorized', WRONG);
-      }
-      if (user.disabled_at) throw new AppError('forbidden', 'This account is disabled');
-      await users.recordSuccessfulLogin(user.id);
       await recordEvent({ action: 'login.succeeded', principal: userPrincipal(user), ...caller });
+      await afterRevocation(user);
       return issue(user, randomUUID());
     },
 
@@ -130,6 +124,7 @@ export function createSessionsService(
           'Refresh token was already used: every session of this login is revoked',
         );
       }
+      await afterRevocation(user);
       return {
         access_token: await accessToken(user),
         refresh_token: nextToken,
@@ -143,6 +138,33 @@ export function createSessionsService(
       if (!row) return;
       await sessions.revokeFamily(row.family_id);
       await recordEvent({ action: 'logout', subjectUserId: row.user_id, ...caller });
+    },
+
+    /**
+     * Needs a password login (an API key cannot change it), counts as an attempt on the login
+     * lockout, and ends every session and access token of the user, this one included.
+     */
+    async changePassword(principal: Principal, current: string, next: string, caller: Caller): Promise<void> {
+      if (principal.kind !== 'user')
+        throw new AppError('forbidden', 'A password is changed after a password login, not with an API key');
+      const user = await users.findById(principal.userId);
+      if (!user) throw new AppError('unauthorized', 'This account is disabled or gone');
+      const right = await attempts.verify({
+        user,
+        password: current,
+        check: 'password_change',
+        principal,
+        ...caller,
+      });
+      if (!right) {
+        throw new AppError('invalid', 'The current password is wrong', {
+          errors: [{ field: '/body/current_password', message: 'is wrong' }],
+        });
+      }
+      assertStrongPassword(next, '/body/new_password');
+      await users.setPassword(user.id, await hashPassword(next));
+      await endAllSessions(user.id);
+      await recordEvent({ action: 'password.changed', principal, ...caller });
     },
 
     revokeAllOfUser: (userId: string) => sessions.revokeAllOfUser(userId),

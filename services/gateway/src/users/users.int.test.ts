@@ -65,7 +65,7 @@ describe('admin: users and roles', () => {
     expect(me.body.role).toBe('viewer');
   });
 
-  it('disables a user: their tokens stop working at once and they cannot log in', async () => {
+  it('disables a user: their tokens stop working at once and they cannot log in, right password or not', async () => {
     const user = await gw.createUser('editor');
     const token = await gw.login(user);
     expect(
@@ -82,7 +82,8 @@ describe('admin: users and roles', () => {
       method: 'POST',
       body: { email: user.email, password: user.password },
     });
-    expect(login.status).toBe(403);
+    expect(login.status).toBe(401);
+    expect(login.body.detail).toBe('Email or password is wrong');
   });
 
   it('does not let an admin demote or disable themselves', async () => {

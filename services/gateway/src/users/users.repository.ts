@@ -9,10 +9,20 @@ export interface UserRow {
   disabled_at: Date | null;
   failed_logins: number;
   locked_until: Date | null;
+  /** Access tokens issued before this instant are refused. */
+  tokens_valid_after: Date | null;
   created_at: Date;
 }
 
-const COLUMNS = 'id, email, password_hash, role, disabled_at, failed_logins, locked_until, created_at';
+/** Where a sign-in attempt stands once it is counted. */
+export interface AttemptClaim {
+  /** This attempt's number among the failures in a row (it counts as one until it succeeds). */
+  attempt: number;
+  locked_until: Date | null;
+}
+
+const COLUMNS =
+  'id, email, password_hash, role, disabled_at, failed_logins, locked_until, tokens_valid_after, created_at';
 
 export function createUsersRepository(pool: Pool) {
   return {
@@ -75,28 +85,47 @@ export function createUsersRepository(pool: Pool) {
       );
     },
 
-    /** Counts a failure and locks the account once `threshold` failures follow each other. */
-    async recordFailedLogin(
+    /**
+     * Counts an attempt as a failure before its password is checked, in one row-locked UPDATE, so
+     * parallel attempts each see their own number: past `threshold` the account locks, and
+     * attempts beyond it are refused without a check. A lock that has run out starts a new count.
+     */
+    async claimAttempt(
       id: string,
       threshold: number,
       lockMinutes: number,
-    ): Promise<UserRow | undefined> {
-      const result = await pool.query<UserRow>(
-        `WITH counted AS (
-           -- A lock that has run out starts a new count.
-           SELECT CASE WHEN locked_until < now() THEN 1 ELSE failed_logins + 1 END AS failures
-           FROM auth.users WHERE id = $1
-         )
-         UPDATE auth.users SET
-           failed_logins = counted.failures,
-           locked_until = CASE WHEN counted.failures >= $2 THEN now() + make_interval(mins => $3)
-                               WHEN locked_until < now() THEN NULL ELSE locked_until END
-         FROM counted WHERE id = $1 RETURNING ${COLUMNS.split(', ')
-           .map((c) => `users.${c}`)
-           .join(', ')}`,
+    ): Promise<AttemptClaim | undefined> {
+      const result = await pool.query<AttemptClaim>(
+        `UPDATE auth.users SET
+           failed_logins = CASE WHEN locked_until > now() THEN failed_logins
+                                WHEN locked_until IS NOT NULL THEN 1
+                                ELSE failed_logins + 1 END,
+           locked_until = CASE WHEN locked_until > now() THEN locked_until
+                               WHEN locked_until IS NOT NULL THEN NULL
+                               WHEN failed_logins + 1 > $2 THEN now() + make_interval(mins => $3)
+                               ELSE NULL END
+         WHERE id = $1 RETURNING failed_logins AS attempt, locked_until`,
         [id, threshold, lockMinutes],
       );
       return result.rows[0];
+    },
+
+    /** Locks the account now (the attempt that reached the threshold failed). */
+    async lock(id: string, lockMinutes: number): Promise<Date> {
+      const result = await pool.query<{ locked_until: Date }>(
+        `UPDATE auth.users SET locked_until = now() + make_interval(mins => $2) WHERE id = $1
+         RETURNING locked_until`,
+        [id, lockMinutes],
+      );
+      return result.rows[0]?.locked_until ?? new Date();
+    },
+
+    /** Refuses every access token issued before `after` (a whole second: tokens carry seconds). */
+    async revokeTokens(id: string, after: Date): Promise<void> {
+      await pool.query('UPDATE auth.users SET tokens_valid_after = $2, updated_at = now() WHERE id = $1', [
+        id,
+        after,
+      ]);
     },
 
     async recordSuccessfulLogin(id: string): Promise<void> {

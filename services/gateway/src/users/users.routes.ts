@@ -7,21 +7,28 @@ import {
   UserIdParams,
   UserList,
 } from './users.schemas.ts';
+import { onlyAdmins } from '../auth/require-admin.ts';
 import type { UsersService } from './users.service.ts';
 
 const tags = ['admin'];
 
-/** Admin only: the gateway's access rules refuse /api/v1/admin/* to other roles. */
+/** Admins only: each route checks the role itself, besides the gateway's rule for /api/v1/admin/*. */
 export function usersRoutes(app: App, users: UsersService): void {
   app.get(
     '/api/v1/admin/users',
-    { schema: { tags, summary: 'List users.', querystring: ListUsersQuery, response: { 200: UserList } } },
+    {
+      onRequest: onlyAdmins('list users'),
+      schema: { tags, summary: 'List users.', querystring: ListUsersQuery, response: { 200: UserList } },
+    },
     (request) => users.list(request.query.limit, request.query.offset),
   );
 
   app.post(
     '/api/v1/admin/users',
-    { schema: { tags, summary: 'Create a user.', body: CreateUserBody, response: { 201: User } } },
+    {
+      onRequest: onlyAdmins('create users'),
+      schema: { tags, summary: 'Create a user.', body: CreateUserBody, response: { 201: User } },
+    },
     async (request, reply) => {
       const context = { principal: principalOf(request), ip: request.ip, requestId: request.id };
       const user = await users.create(context, request.body.email, request.body.password, request.body.role);
@@ -32,6 +39,7 @@ export function usersRoutes(app: App, users: UsersService): void {
   app.patch(
     '/api/v1/admin/users/:id',
     {
+      onRequest: onlyAdmins('change users'),
       schema: {
         tags,
         summary: "Change a user's role, or disable / enable them.",

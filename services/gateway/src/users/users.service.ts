@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppError, type Principal, type Role } from '@datalab/platform';
-import { assertStrongPassword, hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { assertStrongPassword, hashPassword } from '../auth/passwords.ts';
 import type { RecordSecurityEvent } from '../auth/security-events.ts';
 import type { User } from './users.schemas.ts';
 import type { UserRow, UsersRepository } from './users.repository.ts';
@@ -84,23 +84,6 @@ export function createUsersService(
         await recordEvent({ ...base, action: changes.disabled ? 'user.disabled' : 'user.enabled' });
       }
       return toUser(after);
-    },
-
-    async changePassword(context: RequestContext, current: string, next: string): Promise<void> {
-      const row = await users.findById(context.principal.userId);
-      if (!row || !(await verifyPassword(row.password_hash, current))) {
-        throw new AppError('invalid', 'The current password is wrong', {
-          errors: [{ field: '/body/current_password', message: 'is wrong' }],
-        });
-      }
-      assertStrongPassword(next, '/body/new_password');
-      await users.setPassword(row.id, await hashPassword(next));
-      await recordEvent({
-        action: 'password.changed',
-        principal: context.principal,
-        ip: context.ip,
-        requestId: context.requestId,
-      });
     },
 
     /**
