@@ -79,6 +79,9 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
     REDIS_PREFIX: redisPrefix,
     DATALAB_DATA_DIR: options.dataDir,
     LOG_LEVEL: 'warn',
+    // No gateway in this stack (the bench calls compute directly, as the gateway would): jobs run
+    // with the rights they were submitted with.
+    JOB_OWNER_CHECK: 'off',
   };
   const computeUrl = `http://127.0.0.1:${port}`;
   const compute = serve('compute-service', { ...env, PORT: String(port) });

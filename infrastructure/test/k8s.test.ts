@@ -226,7 +226,7 @@ describe.each(OVERLAYS)('%s policies', (overlay) => {
     }
   });
 
-  it('only the ingress controller (and Prometheus) may reach the gateway; services only from DataLab pods', () => {
+  it('only the ingress controller, Prometheus, and compute (asking about job owners) may reach the gateway; services only from DataLab pods', () => {
     const policies = ofKind(get(overlay), 'NetworkPolicy');
     type Peer = { namespaceSelector?: LabelSelector; podSelector?: LabelSelector };
     const sources = (name: string) =>
@@ -239,7 +239,12 @@ describe.each(OVERLAYS)('%s policies', (overlay) => {
         peer.namespaceSelector ? [peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name']] : [],
       );
     expect(namespaces(sources('api-gateway')).sort()).toEqual(['ingress-nginx', 'monitoring']);
-    expect(sources('api-gateway').every((peer) => peer.podSelector === undefined)).toBe(true);
+    // In the namespace, only the compute-service and the workers: they ask who a job's owner is now.
+    expect(
+      sources('api-gateway')
+        .filter((peer) => peer.podSelector)
+        .map((peer) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name']),
+    ).toEqual(['compute-service', 'worker']);
     const services = sources('datalab-services');
     expect(namespaces(services)).toEqual(['monitoring']);
     expect(services.filter((peer) => peer.podSelector).map((peer) => peer.podSelector?.matchLabels)).toEqual([

@@ -4,9 +4,11 @@ import { createWorkerMetrics, registerQueueGauges } from './engine/engine.metric
 import { createDispatcher, startEngine, type RunningEngine } from './engine/engine.ts';
 import { buildJobTypeRegistry } from './job-types/registry.ts';
 import { createJobStreams } from './jobs/jobs.events.ts';
-import { createJobsRepository } from './jobs/jobs.repository.ts';
+import { jobLimitsFrom } from './jobs/job-limits.ts';
+import { createJobsRepository, jobsTransactions } from './jobs/jobs.repository.ts';
 import { jobsRoutes } from './jobs/jobs.routes.ts';
 import { createJobsService } from './jobs/jobs.service.ts';
+import { ownerRightsFromConfig } from './owners/owner-rights.ts';
 import { createSchedulesRepository } from './schedules/schedules.repository.ts';
 import { schedulesRoutes } from './schedules/schedules.routes.ts';
 import { createSchedulesService } from './schedules/schedules.service.ts';
@@ -32,8 +34,16 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
   const metrics = createWorkerMetrics(deps.metrics.registry);
   registerQueueGauges(deps.metrics.registry, deps.db.pool);
 
+  const limits = jobLimitsFrom(deps.config);
+  const owners = ownerRightsFromConfig(deps.config, {
+    registry: deps.adapters.registry,
+    internalKeys: deps.internalKeys,
+    logger: deps.logger,
+  });
   const jobs = createJobsService({
     repository: createJobsRepository(deps.db.pool),
+    transaction: jobsTransactions(deps.db.pool),
+    limits,
     dispatcher,
     types,
     events: deps.adapters.events,
@@ -46,13 +56,25 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
     types,
     minIntervalMs: deps.config.scheduleMinIntervalS * 1000,
     perOwner: deps.config.schedulesPerOwner,
+    limits,
+    owners: owners.rights,
   });
   schedulesRoutes(app, schedules);
 
   let engine: RunningEngine | undefined;
   app.addHook('onListen', async () => {
     const { adapters, common, config, logger } = deps;
-    const engineDeps = { pool: deps.db.pool, adapters, common, config, logger, types, metrics };
+    const engineDeps = {
+      pool: deps.db.pool,
+      adapters,
+      common,
+      config,
+      logger,
+      types,
+      metrics,
+      owners: owners.rights,
+      limits,
+    };
     engine = await startEngine(engineDeps, dispatcher, dispatcher.kind === 'in-process');
   });
   app.addHook('preClose', () => streams.closeAll());
@@ -60,6 +82,7 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
     // Within the process's own shutdown budget, so jobs are handed back before it exits.
     await engine?.close(Math.min(deps.config.workerShutdownGraceMs, deps.common.shutdownTimeoutMs / 2));
     await dispatcher.close();
+    await owners.close();
   });
   return app;
 }

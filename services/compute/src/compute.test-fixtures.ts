@@ -8,7 +8,7 @@ import {
 } from '@datalab/platform';
 import { testEnv, testPlatform, uniqueName } from '../../../test/helpers.ts';
 import { callJson } from '../../../test/internal.ts';
-import { queryOnce, spawnTs, type Spawned } from '../../../test/processes.ts';
+import { eventually, queryOnce, spawnTs, type Spawned } from '../../../test/processes.ts';
 import { computeService } from './definition.ts';
 import type { Job } from './jobs/jobs.schemas.ts';
 
@@ -49,7 +49,9 @@ export interface Compute {
 /** The compute-service on its own database, called as the gateway would. */
 export async function startCompute(extra: Env = {}): Promise<Compute> {
   const database = await freshDatabase();
-  const env = testEnv({ DATABASE_URL: database.url, ...extra });
+  // No gateway here to ask who a job's owner is now: jobs run as submitted (the security suite
+  // tests the owner check on a whole DataLab).
+  const env = testEnv({ DATABASE_URL: database.url, JOB_OWNER_CHECK: 'off', ...extra });
   const platform = await testPlatform(env);
   const service = await startService(computeService, platform, { env, port: 0 });
   return {
@@ -96,20 +98,7 @@ export async function waitForJob(
   }
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+export { eventually };
 
 /** A real `datalab worker` process for this compute-service's database and Redis. */
 export function spawnWorker(compute: Compute, args: string[] = [], extra: Env = {}): Spawned {

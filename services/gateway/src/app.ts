@@ -13,6 +13,7 @@ import { registerHttpPolicies } from './http/security-headers.ts';
 import { createOpenApiAggregator } from './openapi/openapi.ts';
 import { createInternalTokenCache } from './proxy/internal-tokens.ts';
 import { proxyRoutes } from './proxy/proxy.routes.ts';
+import { principalsEndpoint } from './principals/principals.endpoint.ts';
 import { registerRateLimits } from './rate-limit/rate-limit.ts';
 import { upstreamDefinitions } from './upstreams/route-table.ts';
 import { servicesRoutes } from './upstreams/services.routes.ts';
@@ -66,6 +67,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   });
   await registerHttpPolicies(app, config.corsOrigins);
   registerAuditHook(app, auditLog);
+  principalsEndpoint(app, { pool: deps.db.pool, internalKeys: deps.internalKeys }); // ahead of user auth
   // onRequest order: who is calling → rate limits (counting failed credentials too) → access rules.
   identifyCallers(app, identity);
   registerRateLimits(app, {

@@ -1,5 +1,6 @@
-import type { Logger } from '@datalab/platform';
+import type { Logger, Principal } from '@datalab/platform';
 import { PermanentJobError, runInSavedTrace, type JobContext, type LogLevel } from '@datalab/platform';
+import type { OwnerRights } from '../owners/owner-rights.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import type { Processed } from './dispatcher.ts';
 import type { AttemptOutcome, WorkerMetrics } from './engine.metrics.ts';
@@ -13,6 +14,8 @@ const DONE: Processed = { kind: 'done' };
 const MAX_BACKOFF_MS = 3_600_000;
 /** Claims or results written in one statement at most. */
 const BATCH = 100;
+/** A job whose owner's rights could not be learnt (the gateway away) is tried again this much later. */
+const UNCONFIRMED_DELAY_MS = 5000;
 
 export interface AttemptDeps {
   repository: EngineRepository;
@@ -20,6 +23,8 @@ export interface AttemptDeps {
   announce: Announce;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Each attempt runs with its owner's rights of the moment it starts. */
+  owners: OwnerRights;
   workerId: string;
   leaseMs: number;
   retryBackoffMs: number;
@@ -56,7 +61,28 @@ export function createAttemptRunner(deps: AttemptDeps) {
     return queued ? { kind: 'later', at: queued.run_after } : DONE;
   }
 
-  function contextFor(job: ClaimedJob, signal: AbortSignal, report: JobContext<unknown>['progress']) {
+  /**
+   * Who the attempt acts as: the job's owner with the rights they have now. An owner who may run
+   * nothing now fails the job for good, before its handler does anything.
+   */
+  async function ownerNow(job: ClaimedJob): Promise<Principal> {
+    let verdict;
+    try {
+      verdict = await deps.owners.check(job.owner);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Interruption('unconfirmed', `its owner’s current rights are unknown (${why})`);
+    }
+    if (!verdict.allowed) throw new PermanentJobError(`Not run: ${verdict.reason}`);
+    return verdict.principal;
+  }
+
+  function contextFor(
+    job: ClaimedJob,
+    owner: Principal,
+    signal: AbortSignal,
+    report: JobContext<unknown>['progress'],
+  ) {
     const log = async (level: LogLevel, message: string): Promise<void> => {
       await repository.log(job.id, level, message).catch((error: unknown) => {
         deps.logger.warn({ err: error, job_id: job.id }, 'could not write a job log line');
@@ -65,7 +91,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
     return {
       jobId: job.id,
       params: job.params,
-      owner: job.owner,
+      owner,
       attempt: job.attempts,
       signal,
       progress: report,
@@ -98,6 +124,23 @@ export function createAttemptRunner(deps: AttemptDeps) {
     return { processed: state === 'queued' ? { kind: 'later', at: pointer.run_after } : DONE, outcome };
   }
 
+  /** Queued again, the attempt not counted: now (shutdown), or in a while (owner's rights unknown). */
+  async function handBack(
+    job: ClaimedJob,
+    reason: Interruption,
+  ): Promise<{ processed: Processed; outcome: AttemptOutcome }> {
+    const later = reason.reason === 'unconfirmed';
+    const back = await repository.handBack(job.id, workerId, later ? UNCONFIRMED_DELAY_MS : 0);
+    if (back) {
+      const line = later
+        ? `waiting: ${reason.message}; trying again in ${UNCONFIRMED_DELAY_MS / 1000} s`
+        : `handed back: worker ${workerId} is shutting down`;
+      await repository.log(job.id, 'warn', line);
+      deps.announce(job.id);
+    }
+    return { processed: back ? { kind: 'later', at: back.run_after } : DONE, outcome: 'handed_back' };
+  }
+
   async function settle(
     job: ClaimedJob,
     work: Promise<unknown>,
@@ -114,14 +157,7 @@ export function createAttemptRunner(deps: AttemptDeps) {
     } catch (thrown) {
       const reason: unknown = signal.aborted ? signal.reason : thrown;
       if (!(reason instanceof Interruption) || reason.reason === 'timeout') return fail(job, reason);
-      if (reason.reason === 'shutdown') {
-        const back = await repository.handBack(job.id, workerId);
-        if (back) {
-          await repository.log(job.id, 'warn', `handed back: worker ${workerId} is shutting down`);
-          deps.announce(job.id);
-        }
-        return { processed: back ? { kind: 'later', at: back.run_after } : DONE, outcome: 'handed_back' };
-      }
+      if (reason.reason === 'shutdown' || reason.reason === 'unconfirmed') return handBack(job, reason);
       return { processed: await laterIfQueued(job.id), outcome: reason.reason };
     }
   }
@@ -147,7 +183,9 @@ export function createAttemptRunner(deps: AttemptDeps) {
     try {
       const type = deps.types.get(job.type);
       const work = type
-        ? Promise.resolve().then(() => type.handler(contextFor(job, controller.signal, progress.report)))
+        ? ownerNow(job).then((owner) =>
+            type.handler(contextFor(job, owner, controller.signal, progress.report)),
+          )
         : Promise.reject(new PermanentJobError(`no worker here knows the job type "${job.type}"`));
       deps.logger.info({ job_id: job.id, type: job.type, attempt: job.attempts }, 'job attempt started');
       const { processed, outcome } = await settle(job, work, controller.signal);

@@ -116,13 +116,16 @@ export function createEngineRepository(pool: Pool) {
       return result.rows[0];
     },
 
-    /** Gives a job back unfinished (worker shutting down): queued again, the attempt not counted. */
-    async handBack(id: string, workerId: string): Promise<JobPointer | undefined> {
+    /**
+     * Gives a job back unfinished (worker shutting down, owner's rights unknown): queued again
+     * in `delayMs`, the attempt not counted.
+     */
+    async handBack(id: string, workerId: string, delayMs = 0): Promise<JobPointer | undefined> {
       const result = await pool.query<JobPointer>(
         `UPDATE compute.jobs SET state = 'queued', attempts = attempts - 1, lease_until = NULL,
-           run_after = now(), updated_at = now()
+           run_after = now() + make_interval(secs => $3 / 1000.0), updated_at = now()
          WHERE id = $1 AND worker_id = $2 AND state = 'running' RETURNING ${POINTER}`,
-        [id, workerId],
+        [id, workerId, delayMs],
       );
       return result.rows[0];
     },

@@ -1,6 +1,8 @@
 import type { Adapters, CommonConfig, ConfigOf, Logger, Pool } from '@datalab/platform';
 import type { computeConfigSchema } from '../config.ts';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
+import type { JobLimits } from '../jobs/job-limits.ts';
+import type { OwnerRights } from '../owners/owner-rights.ts';
 import { createBullmqDispatcher } from './bullmq-dispatcher.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import type { WorkerMetrics } from './engine.metrics.ts';
@@ -19,6 +21,9 @@ export interface EngineDeps {
   types: JobTypeRegistry;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** What jobs and ticks run as: their owners' rights when they start. */
+  owners: OwnerRights;
+  limits: JobLimits;
 }
 
 /** BullMQ when the platform has Redis (distributed mode), the in-process executor otherwise. */
@@ -60,6 +65,8 @@ export async function startEngine(
     dispatcher,
     types: deps.types,
     logger: deps.logger,
+    owners: deps.owners,
+    limits: deps.limits,
     intervalMs: deps.config.schedulerIntervalMs,
   });
   let worker: RunningWorker | undefined;
@@ -72,6 +79,7 @@ export async function startEngine(
           types: deps.types,
           logger: deps.logger,
           metrics: deps.metrics,
+          owners: deps.owners,
           queues: deps.config.workerQueues,
           concurrency: deps.config.workerConcurrency,
           leaseMs: deps.config.jobLeaseMs,

@@ -1,11 +1,12 @@
 /**
  * Why a running attempt was aborted. `cancelled` and `lost` (the job is no
- * longer this worker's) write nothing; `shutdown` hands the job back;
- * `timeout` counts as a failed attempt.
+ * longer this worker's) write nothing; `shutdown` hands the job back, and
+ * `unconfirmed` (its owner's current rights could not be learnt) hands it back
+ * for a while; `timeout` counts as a failed attempt.
  */
 export class Interruption extends Error {
   constructor(
-    readonly reason: 'cancelled' | 'lost' | 'shutdown' | 'timeout',
+    readonly reason: 'cancelled' | 'lost' | 'shutdown' | 'unconfirmed' | 'timeout',
     message: string,
   ) {
     super(message);

@@ -44,19 +44,37 @@ export function createSchedulerRepository(client: PoolClient) {
       );
     },
 
-    /** Moves the schedule on to `next` (NULL: it never fires again, so it is paused). */
+    /**
+     * Moves the schedule on to `next` (none: it never fires again, so it is paused), noting why
+     * this tick submitted no job (`skipped`), or that it did.
+     */
     async advance(
       scheduleId: string,
       ran: Date,
-      jobId: string | null,
+      outcome: { jobId: string } | { skipped: string | null },
       next: Date | undefined,
     ): Promise<void> {
+      const jobId = 'jobId' in outcome ? outcome.jobId : null;
+      const skipped = 'skipped' in outcome ? outcome.skipped : null;
       await client.query(
         `UPDATE compute.schedules SET last_run_at = $2, last_job_id = coalesce($3, last_job_id),
-           next_run_at = $4, paused = $4::timestamptz IS NULL, updated_at = now()
+           last_skip_reason = $5, next_run_at = $4, paused = $4::timestamptz IS NULL,
+           paused_reason = CASE WHEN $4::timestamptz IS NULL THEN 'its expression fires no more' END,
+           updated_at = now()
          WHERE id = $1`,
-        [scheduleId, ran, jobId, next ?? null],
+        [scheduleId, ran, jobId, next ?? null, skipped],
+      );
+    },
+
+    /** Pauses it because its ticks cannot run now (`reason`); a person resumes it. */
+    async pauseFor(scheduleId: string, reason: string): Promise<void> {
+      await client.query(
+        `UPDATE compute.schedules SET paused = true, paused_reason = $2, next_run_at = NULL, updated_at = now()
+         WHERE id = $1`,
+        [scheduleId, reason],
       );
     },
   };
 }
+
+export type SchedulerRepository = ReturnType<typeof createSchedulerRepository>;

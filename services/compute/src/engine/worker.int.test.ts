@@ -15,6 +15,7 @@ import { computeService } from '../definition.ts';
 import { defineJobType, PermanentJobError, type JobType } from '@datalab/platform';
 import { noopJob } from '../job-types/noop.ts';
 import { createJobTypeRegistry } from '../job-types/registry.ts';
+import { submittedRights } from '../owners/owner-rights.ts';
 import { createJobsRepository, type JobRow } from '../jobs/jobs.repository.ts';
 import { createInProcessDispatcher } from './in-process-dispatcher.ts';
 import { createWorkerMetrics } from './engine.metrics.ts';
@@ -96,6 +97,7 @@ beforeAll(async () => {
     types: createJobTypeRegistry([noopJob, slowType, hopelessType]),
     logger: silentLogger,
     metrics: createWorkerMetrics(createServiceMetrics('compute-test').registry),
+    owners: submittedRights,
     queues: [],
     concurrency: 1,
     leaseMs: 3000,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Events, Logger, Pool } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
+import type { OwnerRights } from '../owners/owner-rights.ts';
 import { createAttemptRunner } from './attempt.ts';
 import type { Dispatcher, Processed } from './dispatcher.ts';
 import type { WorkerMetrics } from './engine.metrics.ts';
@@ -16,6 +17,8 @@ export interface WorkerOptions {
   types: JobTypeRegistry;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Each attempt runs with its owner's rights of the moment it starts. */
+  owners: OwnerRights;
   /** Queues to take jobs from; empty: every queue a known type runs on. */
   queues: readonly string[];
   concurrency: number;
@@ -50,6 +53,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     announce: createAnnouncer(options.events, logger),
     logger,
     metrics: options.metrics,
+    owners: options.owners,
     workerId: id,
     leaseMs: options.leaseMs,
     retryBackoffMs: options.retryBackoffMs,

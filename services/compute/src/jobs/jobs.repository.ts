@@ -1,5 +1,6 @@
 import {
   currentTraceCarrier,
+  inTransaction,
   selectPage,
   uuidv7,
   type Page,
@@ -109,6 +110,25 @@ export function createJobsRepository(pool: Pool | PoolClient) {
     /** Jobs of any owners in one statement: all are written, or none. In the order given. */
     insertEach,
 
+    /**
+     * Inside a transaction: holds each owner's job count until it ends, so that what two
+     * submissions count and add cannot interleave, and answers how many jobs each has queued or
+     * running. Owners are taken in one order, so two transactions never wait on each other in a circle.
+     */
+    async lockActiveCounts(ownerIds: readonly string[]): Promise<Map<string, number>> {
+      const owners = [...new Set(ownerIds)].sort();
+      for (const owner of owners)
+        await pool.query(`SELECT pg_advisory_xact_lock(hashtextextended('compute.jobs.owner:' || $1, 0))`, [
+          owner,
+        ]);
+      const result = await pool.query<{ owner_id: string; n: number }>(
+        `SELECT owner_id, count(*)::int AS n FROM compute.jobs
+         WHERE owner_id = ANY($1::uuid[]) AND state IN ('queued', 'running') GROUP BY owner_id`,
+        [owners],
+      );
+      return new Map(result.rows.map((row) => [row.owner_id, row.n]));
+    },
+
     async findById(id: string): Promise<JobRow | undefined> {
       const result = await pool.query<JobRow>(`SELECT ${COLUMNS} FROM compute.jobs WHERE id = $1`, [id]);
       return result.rows[0];
@@ -181,3 +201,10 @@ export function createJobsRepository(pool: Pool | PoolClient) {
 }
 
 export type JobsRepository = ReturnType<typeof createJobsRepository>;
+
+/** Runs `work` on a repository bound to one transaction of its own (committed when `work` returns). */
+export type JobsTransaction = <T>(work: (repository: JobsRepository) => Promise<T>) => Promise<T>;
+
+export function jobsTransactions(pool: Pool): JobsTransaction {
+  return (work) => inTransaction(pool, (client) => work(createJobsRepository(client)));
+}

@@ -13,7 +13,14 @@ import { CANCEL_CHANNEL, createAnnouncer, type CancelMessage } from '../engine/j
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import { checkParams, knownType } from './job-params.ts';
 import { createBatcher } from '../engine/batcher.ts';
-import { traced, type JobRow, type JobsRepository, type TracedJob } from './jobs.repository.ts';
+import { admitEach, checkPriority, checkQuota, type JobLimits } from './job-limits.ts';
+import {
+  traced,
+  type JobRow,
+  type JobsRepository,
+  type JobsTransaction,
+  type TracedJob,
+} from './jobs.repository.ts';
 import type {
   CreateJobBody,
   CreateJobsBody,
@@ -21,18 +28,23 @@ import type {
   Job,
   JobList,
   JobLogs,
+  JobState,
   JobTypeList,
   ListJobsQuery,
   LogsQuery,
 } from './jobs.schemas.ts';
 
 const WHAT = 'job';
+const RETRYABLE: readonly JobState[] = ['failed', 'dead', 'cancelled'];
 const DEFAULT_PRIORITY = 50;
 /** Single submissions written in one statement at most. */
 const SUBMIT_BATCH = 100;
 
 export interface JobsServiceDeps {
   repository: JobsRepository;
+  /** For what must count and write as one: a submission within its owner's quota. */
+  transaction: JobsTransaction;
+  limits: JobLimits;
   dispatcher: Dispatcher;
   types: JobTypeRegistry;
   events: Events;
@@ -91,24 +103,37 @@ export function createJobsService(deps: JobsServiceDeps) {
   }
 
   /**
-   * Single submissions made at the same time share one INSERT and one dispatch (each request still
-   * answers once its own job is stored and dispatched): one commit and one queue round trip per
-   * batch instead of per job.
+   * Single submissions made at the same time share one transaction, one INSERT and one dispatch
+   * (each request still answers once its own job is stored and dispatched, or refused for its
+   * owner's quota): one commit and one queue round trip per batch instead of per job.
    */
-  const submitOne = createBatcher(async (jobs: TracedJob[]) => {
-    const rows = await repository.insertEach(jobs);
-    await dispatch(...rows);
-    return rows;
+  const submitOne = createBatcher(async (jobs: TracedJob[]): Promise<(JobRow | AppError)[]> => {
+    const outcomes = await deps.transaction(async (tx) => {
+      const admitted = admitEach(
+        deps.limits,
+        jobs,
+        await tx.lockActiveCounts(jobs.map((j) => j.owner.userId)),
+      );
+      const accepted = admitted.filter((job): job is TracedJob => !(job instanceof AppError));
+      const rows = accepted.length > 0 ? await tx.insertEach(accepted) : [];
+      let next = 0;
+      return admitted.map((job) => (job instanceof AppError ? job : rows[next++]!));
+    });
+    await dispatch(...outcomes.filter((row): row is JobRow => !(row instanceof AppError)));
+    return outcomes;
   }, SUBMIT_BATCH);
 
-  /** What a job of this body is, once its type and params passed (errors name `field`'s members). */
-  function checked(body: CreateJobBody, field: string) {
+  /** What a job of this body is, once its type, params and priority passed (errors name `field`'s members). */
+  function checked(principal: Principal, body: CreateJobBody, field: string) {
     const type = knownType(deps.types, body.type, `${field}/type`);
+    const params = checkParams(type, body.params ?? {}, `${field}/params`);
+    const priority = body.priority ?? DEFAULT_PRIORITY;
+    checkPriority(deps.limits, principal.role, priority, `${field}/priority`);
     return {
       type: type.type,
       queue: type.queue,
-      params: checkParams(type, body.params ?? {}, `${field}/params`),
-      priority: body.priority ?? DEFAULT_PRIORITY,
+      params,
+      priority,
       maxAttempts: type.maxAttempts,
       timeoutMs: type.timeoutMs,
     };
@@ -135,16 +160,25 @@ export function createJobsService(deps: JobsServiceDeps) {
 
     async submit(principal: Principal, body: CreateJobBody): Promise<Job> {
       assertCanCreate(principal, WHAT);
-      return toJob(await submitOne(traced({ owner: principal, ...checked(body, '/body') })));
+      const outcome = await submitOne(traced({ owner: principal, ...checked(principal, body, '/body') }));
+      if (outcome instanceof AppError) throw outcome;
+      return toJob(outcome);
     },
 
-    /** Many jobs in one call (one statement, one dispatch): all are queued, or none. */
+    /**
+     * Many jobs in one call (one statement, one dispatch): all are queued, or none — each item
+     * counts against the quota, and a batch the quota cannot hold whole is refused whole.
+     */
     async submitMany(principal: Principal, body: CreateJobsBody): Promise<JobBatch> {
       assertCanCreate(principal, WHAT);
       const jobs = body.jobs.map((job, index) =>
-        traced({ owner: principal, ...checked(job, `/body/jobs/${index}`) }),
+        traced({ owner: principal, ...checked(principal, job, `/body/jobs/${index}`) }),
       );
-      const rows = await repository.insertEach(jobs);
+      const rows = await deps.transaction(async (tx) => {
+        const counts = await tx.lockActiveCounts([principal.userId]);
+        checkQuota(deps.limits, principal.role, counts.get(principal.userId) ?? 0, jobs.length);
+        return tx.insertEach(jobs);
+      });
       await dispatch(...rows);
       return { jobs: rows.map(toJob) };
     },
@@ -186,12 +220,20 @@ export function createJobsService(deps: JobsServiceDeps) {
       return toJob(row);
     },
 
-    /** Runs it again with a fresh budget of attempts (the type's), counting on from the last. */
+    /**
+     * Runs it again with a fresh budget of attempts (the type's), counting on from the last. The
+     * job is its owner's again, so it counts against their quota (sized by the caller's role).
+     */
     async retry(principal: Principal, id: string): Promise<Job> {
       const before = await manageable(principal, id);
+      if (!RETRYABLE.includes(before.state)) throw conflict(before, 'failed, dead or cancelled');
       const budget = deps.types.get(before.type)?.maxAttempts ?? before.max_attempts;
-      const row = await repository.retry(id, budget);
-      if (!row) throw conflict(before, 'failed, dead or cancelled');
+      const row = await deps.transaction(async (tx) => {
+        const counts = await tx.lockActiveCounts([before.owner_id]);
+        checkQuota(deps.limits, principal.role, counts.get(before.owner_id) ?? 0, 1);
+        return tx.retry(id, budget);
+      });
+      if (!row) throw conflict((await repository.findById(id)) ?? before, 'failed, dead or cancelled');
       await repository.log(id, 'info', `retried by ${principal.email}`);
       await dispatch(row);
       announce(id);

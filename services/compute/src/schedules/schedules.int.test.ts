@@ -1,14 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '@datalab/contracts';
-import { connectDatabase, type Database } from '@datalab/platform';
+import { connectDatabase, loadConfig, type Database } from '@datalab/platform';
 import { silentLogger } from '../../../../test/helpers.ts';
 import { person } from '../../../../test/internal.ts';
 import { queryOnce } from '../../../../test/processes.ts';
 import { startCompute, type Compute } from '../compute.test-fixtures.ts';
+import { computeConfigSchema } from '../config.ts';
 import { createInProcessDispatcher } from '../engine/in-process-dispatcher.ts';
 import { scheduleOnce } from '../engine/scheduler.ts';
 import { noopJob } from '../job-types/noop.ts';
 import { createJobTypeRegistry } from '../job-types/registry.ts';
+import { jobLimitsFrom } from '../jobs/job-limits.ts';
+import { submittedRights } from '../owners/owner-rights.ts';
+import { createSchedulesRepository } from './schedules.repository.ts';
 import type { Schedule, ScheduleList } from './schedules.schemas.ts';
 
 const SCHEDULES = '/api/v1/compute/schedules';
@@ -78,6 +83,29 @@ describe('creating a schedule', () => {
     expect(await refused(hourly({ cron: '*/10 * * * * *' }))).toEqual(['/body/cron']);
   });
 
+  it('holds one owner to the most schedules allowed, however many creations run at once', async () => {
+    const owner = person('editor');
+    const schedules = createSchedulesRepository(db.pool);
+    const fresh = () => ({
+      id: randomUUID(),
+      owner,
+      name: 'parallel',
+      cron: '0 * * * *',
+      timezone: 'UTC',
+      jobType: 'noop',
+      jobParams: {},
+      jobPriority: 50,
+      visibility: 'private' as const,
+      nextRunAt: new Date(Date.now() + 3_600_000),
+    });
+    // Every connection of the pool open first, so the creations really do run at once.
+    await Promise.all(Array.from({ length: 8 }, () => db.pool.query('SELECT pg_sleep(0.05)')));
+    const made = await Promise.all(Array.from({ length: 16 }, () => schedules.insertUnderLimit(fresh(), 3)));
+    expect(made.filter((row) => row !== undefined)).toHaveLength(3);
+    const mine = (await compute.call<ScheduleList>(owner, 'GET', `${SCHEDULES}?owner=me`)).body;
+    expect(mine.total).toBe(3);
+  });
+
   it('is refused to viewers (403)', async () => {
     expect((await compute.call(person('viewer'), 'POST', SCHEDULES, hourly())).status).toBe(403);
   });
@@ -138,6 +166,8 @@ describe('a due tick', () => {
       dispatcher: createInProcessDispatcher(() => undefined),
       types: createJobTypeRegistry([noopJob]),
       logger: silentLogger,
+      owners: submittedRights,
+      limits: jobLimitsFrom(loadConfig(computeConfigSchema, {})),
     };
     const fired = await Promise.all(Array.from({ length: 8 }, () => scheduleOnce(deps)));
     expect(fired.reduce((sum, n) => sum + n, 0)).toBe(1);

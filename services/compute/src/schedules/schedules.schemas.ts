@@ -62,9 +62,21 @@ export const Schedule = Type.Object({
   }),
   visibility: VisibilitySchema,
   paused: Type.Boolean(),
+  paused_reason: Nullable(
+    Type.String({
+      description:
+        'Why the schedule paused itself: its owner was disabled or made a viewer, the API key it was made with was revoked, or its expression fires no more. Null when a person paused it, or it runs.',
+    }),
+  ),
   next_run_at: Nullable(Timestamp),
   last_run_at: Nullable(Timestamp),
   last_job_id: Nullable(Type.String({ format: 'uuid' })),
+  last_skip_reason: Nullable(
+    Type.String({
+      description:
+        'Why the last tick submitted no job (its owner at their job quota, its job no longer fitting its type); null when it did.',
+    }),
+  ),
   created_at: Timestamp,
   updated_at: Timestamp,
 });

@@ -8,9 +8,11 @@ import {
   type Principal,
 } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
+import { checkPriority, type JobLimits } from '../jobs/job-limits.ts';
 import { checkParams, knownType } from '../jobs/job-params.ts';
+import type { OwnerRights } from '../owners/owner-rights.ts';
 import { checkCron, checkTimezone, nextTick } from './cron.ts';
-import type { ScheduleRow, SchedulesRepository } from './schedules.repository.ts';
+import type { OwnedScheduleRow, ScheduleRow, SchedulesRepository } from './schedules.repository.ts';
 import type { CreateScheduleBody, ListSchedulesQuery, Schedule, ScheduleList } from './schedules.schemas.ts';
 
 const WHAT = 'schedule';
@@ -23,6 +25,10 @@ export interface SchedulesServiceDeps {
   minIntervalMs: number;
   /** Schedules one user may own. */
   perOwner: number;
+  /** The job template's priority is held to the creator's cap, as a job's is. */
+  limits: JobLimits;
+  /** A schedule resumes only if its owner could run its ticks now. */
+  owners: OwnerRights;
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
@@ -37,9 +43,11 @@ export function toSchedule(row: ScheduleRow): Schedule {
     job: { type: row.job_type, params: row.job_params, priority: row.job_priority },
     visibility: row.visibility,
     paused: row.paused,
+    paused_reason: row.paused_reason,
     next_run_at: iso(row.next_run_at),
     last_run_at: iso(row.last_run_at),
     last_job_id: row.last_job_id,
+    last_skip_reason: row.last_skip_reason,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -53,7 +61,7 @@ function ownership(row: ScheduleRow | undefined): OwnedResource | undefined {
 export function createSchedulesService(deps: SchedulesServiceDeps) {
   const { repository } = deps;
 
-  async function manageable(principal: Principal, id: string): Promise<ScheduleRow> {
+  async function manageable(principal: Principal, id: string): Promise<OwnedScheduleRow> {
     const row = await repository.findById(id);
     assertCanManage(principal, ownership(row), WHAT);
     return row!;
@@ -70,13 +78,13 @@ export function createSchedulesService(deps: SchedulesServiceDeps) {
       assertCanCreate(principal, WHAT);
       const type = knownType(deps.types, body.job.type, '/body/job/type');
       const params = checkParams(type, body.job.params ?? {}, '/body/job/params');
+      const priority = body.job.priority ?? DEFAULT_PRIORITY;
+      checkPriority(deps.limits, principal.role, priority, '/body/job/priority');
       const timezone = body.timezone ?? 'UTC';
       checkTimezone(timezone, '/body/timezone');
       const id = randomUUID();
       checkCron(body.cron, timezone, id, deps.minIntervalMs);
-      if ((await repository.countOwnedBy(principal.userId)) >= deps.perOwner)
-        throw new AppError('conflict', `You have ${deps.perOwner} schedules, the most one user may have`);
-      const row = await repository.insert({
+      const schedule = {
         id,
         owner: principal,
         name: body.name,
@@ -84,10 +92,15 @@ export function createSchedulesService(deps: SchedulesServiceDeps) {
         timezone,
         jobType: type.type,
         jobParams: params,
-        jobPriority: body.job.priority ?? DEFAULT_PRIORITY,
+        jobPriority: priority,
         visibility: body.visibility ?? 'private',
         nextRunAt: body.paused === true ? undefined : firstTick({ id, cron: body.cron, timezone }),
-      });
+      };
+      const row = await repository.insertUnderLimit(schedule, deps.perOwner);
+      if (!row)
+        throw new AppError('conflict', `You have ${deps.perOwner} schedules, the most one user may have`, {
+          extensions: { limit: deps.perOwner },
+        });
       return toSchedule(row);
     },
 
@@ -115,9 +128,15 @@ export function createSchedulesService(deps: SchedulesServiceDeps) {
       return toSchedule(row);
     },
 
-    /** Runs on from the next tick after now: ticks that passed while paused are skipped. */
+    /**
+     * Runs on from the next tick after now: ticks that passed while paused are skipped. Refused
+     * while its ticks could not run (its owner disabled or a viewer now, its API key revoked).
+     */
     async resume(principal: Principal, id: string): Promise<Schedule> {
       const before = await manageable(principal, id);
+      // Asked anew: whoever resumes it may have just enabled its owner again.
+      const verdict = await deps.owners.check(before.owner, { fresh: true });
+      if (!verdict.allowed) throw new AppError('conflict', `The schedule cannot resume: ${verdict.reason}`);
       const row = await repository.resume(id, firstTick(before));
       if (!row) throw new AppError('conflict', 'The schedule is not paused');
       return toSchedule(row);

@@ -17,6 +17,8 @@ import { computeService } from '../definition.ts';
 import { createWorkerMetrics } from '../engine/engine.metrics.ts';
 import { createDispatcher, startEngine } from '../engine/engine.ts';
 import { buildJobTypeRegistry } from '../job-types/registry.ts';
+import { jobLimitsFrom } from '../jobs/job-limits.ts';
+import { ownerRightsFromConfig } from '../owners/owner-rights.ts';
 import { serveWorkerMetrics } from './worker-metrics-server.ts';
 
 interface StartedWorker {
@@ -60,6 +62,12 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
     );
     undo.unshift(metricsServer.close);
   }
+  const owners = ownerRightsFromConfig(config, {
+    registry: platform.adapters.registry,
+    internalKeys: platform.internalKeys,
+    logger,
+  });
+  undo.unshift(owners.close);
   const deps = {
     pool: db.pool,
     adapters: platform.adapters,
@@ -75,6 +83,8 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
       internalKeys: platform.internalKeys,
     }),
     metrics: createWorkerMetrics(registry),
+    owners: owners.rights,
+    limits: jobLimitsFrom(config),
   };
   const dispatcher = createDispatcher(deps);
   undo.unshift(dispatcher.close);
