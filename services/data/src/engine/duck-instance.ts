@@ -41,6 +41,22 @@ export interface LockedInstance {
   close(): Promise<void>;
 }
 
+/**
+ * Interrupts what a connection runs. DuckDB forgets an interrupt that lands
+ * between two steps of a run (extract, prepare, fetch), so once asked it
+ * repeats until `clear()`.
+ */
+export function interrupter(connection: DuckDBConnection): { interrupt(): void; clear(): void } {
+  let retry: NodeJS.Timeout | undefined;
+  return {
+    interrupt: () => {
+      connection.interrupt();
+      retry ??= setInterval(() => connection.interrupt(), 25);
+    },
+    clear: () => clearInterval(retry),
+  };
+}
+
 /** A SQL string literal. */
 export function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

@@ -15,7 +15,10 @@ const MEMORY_KINDS = /^(Out of Memory) Error: /;
 
 /** DuckDB's message without the echo of the SQL it adds after a blank line ("LINE 1: …"). */
 function firstPart(message: string): string {
-  return message.split(/\n\s*\n|\nLINE \d+:/)[0]!.trim();
+  return message
+    .split(/\n\s*\n|\nLINE \d+:/)[0]!
+    .trim()
+    .replace(/\s*\n\s*/g, ' ');
 }
 
 /** Line and column from DuckDB's "LINE n: <text>\n<spaces>^" echo, when the echoed line starts at column 1. */

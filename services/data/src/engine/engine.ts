@@ -108,16 +108,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     config.engineGuardMemoBytes > 0
       ? memoizedGuard(parse, config.engineGuardMemoBytes)
       : (sql: string) => guardSql(sql, parse);
-  const running = new Set<QueryResult>();
-  let closed = false;
+  // Every query and write listens to this as well as to its caller: closing the engine stops them all.
+  const shutdown = new AbortController();
+  const closed = (): boolean => shutdown.signal.aborted;
+  const lifetime = (signal: AbortSignal | undefined): AbortSignal =>
+    signal ? AbortSignal.any([signal, shutdown.signal]) : shutdown.signal;
 
   const execute = async (
     sql: string,
     datasets: DatasetSources,
     request: QueryRequest,
   ): Promise<QueryResult> => {
-    if (closed) throw closedError();
-    const release = await slots.acquire(request.limits.signal);
+    if (closed()) throw closedError();
+    const signal = lifetime(request.limits.signal);
+    const release = await slots.acquire(signal);
     let lease;
     try {
       lease = await pool.lease(datasets);
@@ -126,32 +130,29 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       throw error;
     }
     const held = lease;
-    const box: { result?: QueryResult } = {};
     const done = (broken: boolean): void => {
-      if (box.result) running.delete(box.result);
       held.release(broken);
       release();
     };
-    const result = await runStatement(
+    return runStatement(
       held.connection,
       sql,
-      { maxBytes: config.engineMaxAnswerBytes, ...request.limits },
+      { maxBytes: config.engineMaxAnswerBytes, ...request.limits, signal },
       done,
     );
-    box.result = result;
-    running.add(result);
-    return result;
   };
 
   return {
     guard,
     query: async (request) => {
+      if (closed()) throw closedError();
       const guarded = await guard(request.sql);
       return execute(request.sql, pick(request.datasets, guarded, request.sql), request);
     },
     run: (request) => execute(request.sql, request.datasets, request),
     writer: createWriter({
       storageDir: options.storageDir,
+      lifetime,
       settings,
       slots,
       canonical: async (select) => {
@@ -161,10 +162,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     }),
     stats: () => ({ active: slots.active, waiting: slots.waiting, instances: pool.size }),
     close: async () => {
-      if (closed) return;
-      closed = true;
+      if (closed()) return;
       slots.close();
-      for (const result of [...running]) result.close();
+      shutdown.abort(closedError());
       parserConnection.closeSync();
       await Promise.all([pool.close(), parser.close()]);
     },

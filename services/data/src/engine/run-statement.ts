@@ -14,6 +14,7 @@ import {
 import type { ColumnType } from '../datasets/datasets.types.ts';
 import type { ResultValue } from '../query/result-values.ts';
 import { chunkBytes } from './answer-size.ts';
+import { interrupter } from './duck-instance.ts';
 import { timeoutError, tooLargeAnswer, translateDuckError } from './engine-errors.ts';
 import { chunkRows, columnTypeOf, converterFor } from './values.ts';
 
@@ -99,9 +100,10 @@ export async function runStatement(
 ): Promise<QueryResult> {
   let stopped: 'timeout' | 'aborted' | undefined;
   let ended = false;
+  const interruption = interrupter(connection);
   const stop = (why: 'timeout' | 'aborted'): void => {
     stopped ??= why;
-    connection.interrupt();
+    interruption.interrupt();
   };
   const onAbort = (): void => stop('aborted');
   const timer = setTimeout(() => stop('timeout'), limits.timeoutMs);
@@ -110,12 +112,13 @@ export async function runStatement(
     if (ended) return;
     ended = true;
     clearTimeout(timer);
+    interruption.clear();
     limits.signal?.removeEventListener('abort', onAbort);
     done(broken);
   };
   const translate = (error: unknown): unknown => {
     if (stopped === 'timeout') return timeoutError(limits.timeoutMs);
-    if (stopped === 'aborted') return limits.signal?.reason ?? error;
+    if (stopped === 'aborted') return (limits.signal?.reason as unknown) ?? error;
     return translateDuckError(error);
   };
 
@@ -123,6 +126,7 @@ export async function runStatement(
   let result: DuckDBResult;
   try {
     result = await prepareSelect(connection, sql);
+    if (stopped) throw new Error('stopped');
   } catch (error) {
     end(false);
     throw translate(error);
@@ -139,6 +143,7 @@ export async function runStatement(
     let finished = false;
     try {
       for (;;) {
+        if (stopped) throw new Error('stopped');
         const chunk = await result.fetchChunk();
         if (!chunk || chunk.rowCount === 0) break;
         const room = limits.maxRows - state.rowCount;

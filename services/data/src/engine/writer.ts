@@ -2,7 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Slots } from './slots.ts';
-import { openLockedInstance, sqlIdentifier, sqlString } from './duck-instance.ts';
+import { interrupter, openLockedInstance, sqlIdentifier, sqlString } from './duck-instance.ts';
 import { translateDuckError } from './engine-errors.ts';
 import {
   assertStorageFile,
@@ -65,6 +65,8 @@ export interface Writer {
 
 interface WriterOptions {
   storageDir: string;
+  /** The caller's signal joined with the engine's own, which aborts when the engine closes. */
+  lifetime: (signal: AbortSignal | undefined) => AbortSignal;
   settings: InstanceSettings;
   slots: Slots;
   /** DuckDB's own text for a guarded SELECT (json_deserialize_sql of its tree). */
@@ -89,9 +91,10 @@ export function createWriter(options: WriterOptions): Writer {
   async function write(
     outDir: string,
     reads: { paths: readonly string[]; views?: readonly string[] },
-    signal: AbortSignal | undefined,
+    callerSignal: AbortSignal | undefined,
     work: (connection: DuckDBConnection, file: string) => Promise<number>,
   ): Promise<WriteResult> {
+    const signal = options.lifetime(callerSignal);
     const file = await prepareOutDir(storageDir, outDir);
     const release = await options.slots.acquire(signal);
     try {
@@ -102,15 +105,18 @@ export function createWriter(options: WriterOptions): Writer {
         setup: reads.views,
       });
       const connection = await locked.connect();
-      const onAbort = (): void => connection.interrupt();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const interruption = interrupter(connection);
+      const onAbort = (): void => interruption.interrupt();
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
       try {
         const rows = await work(connection, file);
         return { files: [file], rows };
       } catch (error) {
-        throw signal?.aborted ? (signal.reason as Error) : translateDuckError(error);
+        throw signal.aborted ? (signal.reason as Error) : translateDuckError(error);
       } finally {
-        signal?.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
+        interruption.clear();
         connection.closeSync();
         await locked.close();
       }
