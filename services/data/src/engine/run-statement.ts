@@ -151,11 +151,17 @@ export async function runStatement(
         state.truncated = chunk.rowCount > room;
         if (take > 0) {
           const bytes = chunkBytes(chunk, types, take);
-          if (state.bytes + bytes > limits.maxBytes) throw tooLargeAnswer(limits.maxBytes);
+          if (state.bytes + bytes > limits.maxBytes) {
+            // The chunk's memory is DuckDB's, freed only when V8 collects the wrapper unless reset now.
+            chunk.reset();
+            throw tooLargeAnswer(limits.maxBytes);
+          }
           state.bytes += bytes;
           state.rowCount += take;
-          yield chunkRows(chunk, converters, take);
-        }
+          const rows = chunkRows(chunk, converters, take);
+          chunk.reset();
+          yield rows;
+        } else chunk.reset();
         if (state.truncated) break;
       }
       finished = !state.truncated;
