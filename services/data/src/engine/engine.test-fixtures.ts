@@ -71,4 +71,10 @@ export async function engineFixture(overrides: Partial<Record<string, string>> =
   };
 }
 
+/** vega-datasets' 3,000,000 flights (a timestamp, two integers, two short codes), a dev dependency. */
+export const FLIGHTS_FILE = path.resolve(
+  import.meta.dirname,
+  '../../../../node_modules/vega-datasets/data/flights-3m.parquet',
+);
+
 export const limits = { maxRows: 1000, timeoutMs: 60_000 };
