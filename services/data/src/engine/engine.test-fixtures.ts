@@ -55,6 +55,7 @@ export async function engineFixture(overrides: Partial<Record<string, string>> =
   const engine = await createEngine({
     config: testConfig(overrides),
     storageDir,
+    uploadDir: path.join(root, 'uploads'),
     tempDir: path.join(root, 'tmp'),
   });
   return {

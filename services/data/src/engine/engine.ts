@@ -20,6 +20,8 @@ export interface EngineOptions {
   config: EngineConfig;
   /** Where dataset versions' Parquet files live; queries may read files under it only. */
   storageDir: string;
+  /** Where uploaded files wait to be ingested: the writer reads input files from under it only. */
+  uploadDir: string;
   /** Where DuckDB spills (a folder per instance, removed when it closes), under the data directory. */
   tempDir: string;
 }
@@ -152,6 +154,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     run: (request) => execute(request.sql, request.datasets, request),
     writer: createWriter({
       storageDir: options.storageDir,
+      uploadDir: options.uploadDir,
       lifetime,
       settings,
       slots,

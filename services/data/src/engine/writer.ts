@@ -65,6 +65,8 @@ export interface Writer {
 
 interface WriterOptions {
   storageDir: string;
+  /** Where uploaded files wait to be ingested; `fromFile` reads files under it (or dataset files) only. */
+  uploadDir: string;
   /** The caller's signal joined with the engine's own, which aborts when the engine closes. */
   lifetime: (signal: AbortSignal | undefined) => AbortSignal;
   settings: InstanceSettings;
@@ -84,8 +86,21 @@ async function prepareOutDir(storageDir: string, outDir: string): Promise<string
 const copyTo = (select: string, file: string): string =>
   `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`;
 
+/** True when `file` is an absolute, normalized path strictly inside `dir`. */
+function inside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return (
+    path.isAbsolute(file) &&
+    path.normalize(file) === file &&
+    relative !== '' &&
+    !relative.startsWith('..') &&
+    !path.isAbsolute(relative)
+  );
+}
+
 export function createWriter(options: WriterOptions): Writer {
   const storageDir = path.resolve(options.storageDir);
+  const uploadDir = path.resolve(options.uploadDir);
 
   /** Runs `work` in a fresh instance that may read `reads` and write the version folder only. */
   async function write(
@@ -131,10 +146,14 @@ export function createWriter(options: WriterOptions): Writer {
   };
 
   return {
-    fromFile: ({ input, reader, outDir, signal }) =>
-      write(outDir, { paths: [input] }, signal, (connection, file) =>
+    fromFile: async ({ input, reader, outDir, signal }) => {
+      if (!inside(uploadDir, input) && !inside(storageDir, input)) {
+        throw new Error(`An ingested file must be under ${uploadDir}; got ${input}`);
+      }
+      return write(outDir, { paths: [input] }, signal, (connection, file) =>
         copyRows(connection, copyTo(`SELECT * FROM ${readerCall(input, reader)}`, file)),
-      ),
+      );
+    },
 
     fromRows: ({ columns, rows, outDir, signal }) =>
       write(outDir, { paths: [] }, signal, async (connection, file) => {
