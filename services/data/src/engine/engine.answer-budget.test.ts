@@ -1,6 +1,6 @@
 import { isAppError } from '@datalab/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineFixture, limits, type EngineFixture } from './engine.test-fixtures.ts';
+import { engineFixture, limits as fixtureLimits, type EngineFixture } from './engine.test-fixtures.ts';
 import type { QueryResult } from './run-statement.ts';
 
 /**
@@ -10,6 +10,9 @@ import type { QueryResult } from './run-statement.ts';
  */
 
 const MB = 1024 * 1024;
+/** Building 600 MB in DuckDB takes a while on a busy two-core machine. */
+const SLOW = 600_000;
+const limits = { ...fixtureLimits, timeoutMs: SLOW };
 let fx: EngineFixture;
 
 beforeAll(async () => {
@@ -41,34 +44,42 @@ async function drain(
 }
 
 describe('the answer byte budget', () => {
-  it('refuses a 600 MB string as too large, naming the budget, without making it a JavaScript string', async () => {
-    const { error, heapGrowth } = await drain(() =>
-      fx.engine.query({ sql: "SELECT repeat('x', 600000000) AS s", datasets: {}, limits }),
-    );
-    expect(isAppError(error) && error.kind).toBe('too_large');
-    expect((error as Error).message).toBe(
-      `The answer is larger than the ${64 * MB}-byte answer budget; select fewer rows or columns, or aggregate`,
-    );
-    expect(isAppError(error) && error.extensions).toEqual({ limit: 'answer_bytes', max_bytes: 64 * MB });
-    expect(heapGrowth).toBeLessThan(50 * MB);
-    // DuckDB built the string in its own memory; once refused, that memory is given back.
-    await expect.poll(() => process.memoryUsage.rss(), { timeout: 10_000 }).toBeLessThan(1024 * MB);
-  });
+  it(
+    'refuses a 600 MB string as too large, naming the budget, without making it a JavaScript string',
+    async () => {
+      const { error, heapGrowth } = await drain(() =>
+        fx.engine.query({ sql: "SELECT repeat('x', 600000000) AS s", datasets: {}, limits }),
+      );
+      expect(isAppError(error) && error.kind).toBe('too_large');
+      expect((error as Error).message).toBe(
+        `The answer is larger than the ${64 * MB}-byte answer budget; select fewer rows or columns, or aggregate`,
+      );
+      expect(isAppError(error) && error.extensions).toEqual({ limit: 'answer_bytes', max_bytes: 64 * MB });
+      expect(heapGrowth).toBeLessThan(50 * MB);
+      // DuckDB built the string in its own memory; once refused, that memory is given back.
+      await expect.poll(() => process.memoryUsage.rss(), { timeout: 10_000 }).toBeLessThan(1024 * MB);
+    },
+    SLOW,
+  );
 
-  it('refuses ten million 100-byte rows as too large while memory stays flat', async () => {
-    const before = process.memoryUsage.rss();
-    const { error, peakRss, heapGrowth } = await drain(() =>
-      fx.engine.query({
-        sql: "SELECT i, repeat('y', 92) AS pad FROM range(10000000) t(i)",
-        datasets: {},
-        limits: { ...limits, maxRows: 100_000_000 },
-      }),
-    );
-    expect(isAppError(error) && error.kind).toBe('too_large');
-    expect((error as Error).message).toMatch(`larger than the ${64 * MB}-byte answer budget`);
-    expect(heapGrowth).toBeLessThan(100 * MB);
-    expect(peakRss - before).toBeLessThan(300 * MB);
-  });
+  it(
+    'refuses ten million 100-byte rows as too large while memory stays flat',
+    async () => {
+      const before = process.memoryUsage.rss();
+      const { error, peakRss, heapGrowth } = await drain(() =>
+        fx.engine.query({
+          sql: "SELECT i, repeat('y', 92) AS pad FROM range(10000000) t(i)",
+          datasets: {},
+          limits: { ...limits, maxRows: 100_000_000 },
+        }),
+      );
+      expect(isAppError(error) && error.kind).toBe('too_large');
+      expect((error as Error).message).toMatch(`larger than the ${64 * MB}-byte answer budget`);
+      expect(heapGrowth).toBeLessThan(100 * MB);
+      expect(peakRss - before).toBeLessThan(300 * MB);
+    },
+    SLOW,
+  );
 
   it('counts nested values too: a list of large strings in one row is refused', async () => {
     const { error } = await drain(() =>

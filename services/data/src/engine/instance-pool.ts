@@ -48,11 +48,21 @@ interface Entry {
   idle: DuckDBConnection[];
 }
 
+/** True when `file` is an absolute, normalized path strictly inside `dir`. */
+export function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return (
+    path.isAbsolute(file) &&
+    path.normalize(file) === file &&
+    relative !== '' &&
+    !relative.startsWith('..') &&
+    !path.isAbsolute(relative)
+  );
+}
+
 /** Refuses a file the engine must not be pointed at: not absolute, outside the storage directory, not Parquet. */
 export function assertStorageFile(storageDir: string, file: string): void {
-  const relative = path.relative(storageDir, file);
-  const inside = relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
-  if (!path.isAbsolute(file) || path.normalize(file) !== file || !inside || !file.endsWith('.parquet')) {
+  if (!isInside(storageDir, file) || !file.endsWith('.parquet')) {
     throw new Error(`Dataset files must be Parquet files under ${storageDir}; got ${file}`);
   }
 }

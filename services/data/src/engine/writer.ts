@@ -6,6 +6,7 @@ import { interrupter, openLockedInstance, sqlIdentifier, sqlString } from './duc
 import { translateDuckError } from './engine-errors.ts';
 import {
   assertStorageFile,
+  isInside,
   viewStatement,
   type DatasetSources,
   type InstanceSettings,
@@ -86,18 +87,6 @@ async function prepareOutDir(storageDir: string, outDir: string): Promise<string
 const copyTo = (select: string, file: string): string =>
   `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`;
 
-/** True when `file` is an absolute, normalized path strictly inside `dir`. */
-function inside(dir: string, file: string): boolean {
-  const relative = path.relative(dir, file);
-  return (
-    path.isAbsolute(file) &&
-    path.normalize(file) === file &&
-    relative !== '' &&
-    !relative.startsWith('..') &&
-    !path.isAbsolute(relative)
-  );
-}
-
 export function createWriter(options: WriterOptions): Writer {
   const storageDir = path.resolve(options.storageDir);
   const uploadDir = path.resolve(options.uploadDir);
@@ -147,7 +136,7 @@ export function createWriter(options: WriterOptions): Writer {
 
   return {
     fromFile: async ({ input, reader, outDir, signal }) => {
-      if (!inside(uploadDir, input) && !inside(storageDir, input)) {
+      if (!isInside(uploadDir, input) && !isInside(storageDir, input)) {
         throw new Error(`An ingested file must be under ${uploadDir}; got ${input}`);
       }
       return write(outDir, { paths: [input] }, signal, (connection, file) =>
