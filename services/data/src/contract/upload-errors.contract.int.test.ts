@@ -41,23 +41,11 @@ describe('refused uploads: bad options, bad rows naming line and column, on_erro
   it('refuses an upload that is not right, naming the field, and creates nothing', async () => {
     const name = fresh('refused');
     const taken = (await created(owner, 'x\n1\n', 'x.csv', { name: fresh('taken') })).dataset.name;
+    const noFile = new FormData();
+    noFile.append('name', name);
     const cases: [string, () => Promise<Response>, number, string, string | undefined][] = [
       ['a JSON body', () => owner.send('POST', DATASETS, { name }), 400, 'multipart/form-data', 'file'],
-      [
-        'no file',
-        () =>
-          owner.call(DATASETS, {
-            method: 'POST',
-            body: (() => {
-              const form = new FormData();
-              form.append('name', name);
-              return form;
-            })(),
-          }),
-        400,
-        'No file',
-        'file',
-      ],
+      ['no file', () => owner.call(DATASETS, { method: 'POST', body: noFile }), 400, 'No file', 'file'],
       [
         'a name that is not an identifier',
         () => owner.upload('x\n1\n', 'x.csv', { name: '1abc' }),
