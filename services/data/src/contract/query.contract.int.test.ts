@@ -22,7 +22,7 @@ import {
 
 /** Small, so the cap and the time limit are quick to reach. */
 const MAX_ROWS = 5;
-const TIMEOUT_MS = 3000;
+const TIMEOUT_MS = 5000;
 
 describe('queries: SQL and structured, in JSON, CSV, Arrow and Parquet, capped, cached, checked', () => {
   const { stack, owner, viewer, stranger } = contractSuite(
