@@ -86,16 +86,19 @@ describe('queries: SQL and structured, in JSON, CSV, Arrow and Parquet, capped, 
     ['csv', '', {}, { accept: 'text/csv' }],
     ['json', '', {}, { accept: 'application/json' }],
   ] as const)(
-    'answers the same rows as %s (asked by %j %j %j)',
+    'answers SQL and a structured query with the same rows as %s (asked by %j %j %j)',
     async (format: Format, query, body, headers) => {
-      const response = await owner.call(`${DATA}/query${query}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ sql: firstThree(), ...body }),
-      });
-      const read = await readAnswer(response, format);
-      expect(read.columns).toEqual(COLUMNS);
-      expect(plainRows(TYPES, read.rows)).toEqual(FIRST_THREE);
+      const structured = { dataset: orders.name, filters: [{ column: 'id', op: '<=', value: 3 }] };
+      for (const asked of [{ sql: firstThree() }, structured]) {
+        const response = await owner.call(`${DATA}/query${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({ ...asked, ...body }),
+        });
+        const read = await readAnswer(response, format);
+        expect(read.columns).toEqual(COLUMNS);
+        expect(plainRows(TYPES, read.rows)).toEqual(FIRST_THREE);
+      }
     },
   );
 
