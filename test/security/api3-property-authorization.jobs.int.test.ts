@@ -1,15 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem, type Problem, type Stack } from './stack.ts';
-import {
-  apiKey,
-  call,
-  JOBS,
-  jobCount,
-  SCHEDULES,
-  UNLIMITED_RATES,
-  type JobView,
-  startJobsStack,
-} from './jobs.fixtures.ts';
+import { startStack, expectProblem, type Problem, type Stack } from './stack.ts';
+import { apiKey, call, JOBS, jobCount, SCHEDULES, UNLIMITED_RATES, type JobView } from './jobs.fixtures.ts';
 
 const EDITOR_MAX = 70;
 
@@ -44,7 +35,7 @@ describe('job properties a caller may not set', () => {
   let admin: string;
 
   beforeAll(async () => {
-    stack = await startJobsStack({
+    stack = await startStack({
       ...UNLIMITED_RATES,
       JOB_PRIORITY_MAX_EDITOR: String(EDITOR_MAX),
       // Nothing runs: these tests look at what was accepted, not at what it did.

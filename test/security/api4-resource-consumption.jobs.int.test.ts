@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack } from './stack.ts';
+import { startStack, type Stack } from './stack.ts';
 import {
   call,
   eventually,
@@ -9,7 +9,6 @@ import {
   UNLIMITED_RATES,
   type Answer,
   type JobView,
-  startJobsStack,
 } from './jobs.fixtures.ts';
 
 const EDITOR_QUOTA = 5;
@@ -45,7 +44,7 @@ describe('job quotas per user, sized by role', () => {
   const signedIn = async (role: 'editor' | 'admin') => (await stack.signedIn(role)).token;
 
   beforeAll(async () => {
-    stack = await startJobsStack({
+    stack = await startStack({
       ...UNLIMITED_RATES,
       JOB_QUOTA_EDITOR: String(EDITOR_QUOTA),
       JOB_QUOTA_ADMIN: String(ADMIN_QUOTA),

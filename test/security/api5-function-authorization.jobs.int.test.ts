@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callWithTarget } from '../gateway.ts';
-import { bearer, expectProblem, type Stack } from './stack.ts';
+import { startStack, bearer, expectProblem, type Stack } from './stack.ts';
 import {
   apiKey,
   call,
@@ -14,7 +14,6 @@ import {
   UNLIMITED_RATES,
   uploadCsv,
   type JobView,
-  startJobsStack,
 } from './jobs.fixtures.ts';
 
 interface ScheduleView {
@@ -42,7 +41,7 @@ describe('jobs and schedules run with their owner’s rights of the moment', () 
   let secret: string;
 
   beforeAll(async () => {
-    stack = await startJobsStack({
+    stack = await startStack({
       ...UNLIMITED_RATES,
       SCHEDULE_MIN_INTERVAL_S: '1',
       SCHEDULER_INTERVAL_MS: '200',
@@ -184,7 +183,7 @@ describe('the gateway’s principals endpoint, which compute asks who a job runs
   let admin: { user: { id: string; email: string }; token: string };
 
   beforeAll(async () => {
-    stack = await startJobsStack(UNLIMITED_RATES);
+    stack = await startStack(UNLIMITED_RATES);
     admin = await stack.signedIn('admin');
   });
   afterAll(() => stack?.close());
@@ -235,7 +234,7 @@ describe('another user’s jobs and schedules', () => {
   let job: JobView;
 
   beforeAll(async () => {
-    stack = await startJobsStack({ ...UNLIMITED_RATES, WORKER_QUEUES: 'parked' });
+    stack = await startStack({ ...UNLIMITED_RATES, WORKER_QUEUES: 'parked' });
     owner = (await stack.signedIn('editor')).token;
     stranger = (await stack.signedIn('editor')).token;
     job = (await call<JobView>(stack, owner, 'POST', JOBS, { type: 'noop' })).body;

@@ -1,8 +1,6 @@
 import { generatedInternalKeyFile, readSigningKeyFile, signInternalToken } from '@datalab/platform';
-import { inject } from 'vitest';
-import { uniqueName } from '../helpers.ts';
-import { eventually, queryOnce } from '../processes.ts';
-import { bearer, startStack, type Stack } from './stack.ts';
+import { eventually } from '../processes.ts';
+import { bearer, type Stack } from './stack.ts';
 
 /** What the jobs suites share: calls through the gateway as one caller, and waiting on conditions. */
 
@@ -15,37 +13,6 @@ export const UNLIMITED_RATES = {
   RATE_LIMIT_EXPENSIVE: '1000000',
   RATE_LIMIT_ANONYMOUS: '1000000',
 };
-
-/**
- * A DataLab on a database of its own. Every compute-service runs a scheduler and a reconciler over
- * the whole `compute` schema: on the shared test database, another file's DataLab would fire these
- * schedules and run these queued jobs under its own settings.
- */
-export async function startJobsStack(env: Record<string, string> = {}): Promise<Stack> {
-  const server = inject('databaseUrl');
-  const name = uniqueName('security_jobs');
-  await queryOnce(server, `CREATE DATABASE ${name}`);
-  const drop = () => queryOnce(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  const on = (url: string): string => Object.assign(new URL(url), { pathname: `/${name}` }).toString();
-  let stack: Stack;
-  try {
-    stack = await startStack({
-      DATABASE_URL: on(server),
-      QUERY_DATABASE_URL: on(inject('queryDatabaseUrl')),
-      ...env,
-    });
-  } catch (error) {
-    await drop();
-    throw error;
-  }
-  return {
-    ...stack,
-    close: async () => {
-      await stack.close();
-      await drop();
-    },
-  };
-}
 
 export interface Answer<T> {
   status: number;

@@ -3,8 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loginAt, userFactory, type TestUser } from '../gateway.ts';
-import { testEnv } from '../helpers.ts';
-import { spawnTs, waitForStatus, type Spawned } from '../processes.ts';
+import { inject } from 'vitest';
+import { testEnv, uniqueName } from '../helpers.ts';
+import { queryOnce, spawnTs, waitForStatus, type Spawned } from '../processes.ts';
 
 /**
  * A whole DataLab as a user meets it: `datalab up` in its own process, on the test database,
@@ -46,12 +47,32 @@ async function portBase(): Promise<number> {
   throw new Error('no five free consecutive ports in 46000-46999');
 }
 
+/**
+ * A database of its own on the test server: every compute-service runs a scheduler and a
+ * reconciler over the whole `compute` schema, so on a shared database one file's DataLab would run
+ * another's queued jobs and fire its schedules under its own settings.
+ */
+async function ownDatabase(): Promise<{ urls: Record<string, string>; drop: () => Promise<void> }> {
+  const server = inject('databaseUrl');
+  const name = uniqueName('stack');
+  await queryOnce(server, `CREATE DATABASE ${name}`);
+  const on = (url: string): string => Object.assign(new URL(url), { pathname: `/${name}` }).toString();
+  return {
+    urls: { DATABASE_URL: on(server), QUERY_DATABASE_URL: on(inject('queryDatabaseUrl')) },
+    drop: async () => {
+      await queryOnce(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
 /** Starts a DataLab; `env` adds or overrides settings (small limits make refusals quick to reach). */
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const base = await portBase();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'datalab-security-'));
+  const database = await ownDatabase();
   // No REDIS_URL unless a test gives one: the default start keeps its state in memory.
   const defaults: Record<string, string | undefined> = testEnv({
+    ...database.urls,
     PORT: String(base),
     DATALAB_DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
@@ -68,7 +89,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     await waitForStatus(`${url}/health/ready`, 200, spawned, 120_000);
   } catch (error) {
     spawned.child.kill('SIGKILL');
+    await spawned.exited;
     await rm(dataDir, { recursive: true, force: true });
+    await database.drop();
     throw error;
   }
   const users = await userFactory(String(baseEnv.DATABASE_URL));
@@ -95,8 +118,12 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
         spawned.exited,
         new Promise((resolve) => setTimeout(resolve, 15_000, 'timeout')),
       ]);
-      if (stopped === 'timeout') spawned.child.kill('SIGKILL');
+      if (stopped === 'timeout') {
+        spawned.child.kill('SIGKILL');
+        await spawned.exited;
+      }
       await rm(dataDir, { recursive: true, force: true });
+      await database.drop();
     },
   };
 }
