@@ -188,9 +188,11 @@ describe('closing the engine', () => {
     const running = own.engine.query({ sql: LONG, datasets: {}, limits });
     const reading = running.then(readAll);
     await expect.poll(() => own.engine.stats().active).toBe(1);
+    // Listen before closing: the query fails while close() is awaited.
+    const refused = expect(reading).rejects.toThrow();
     const started = performance.now();
     await own.engine.close();
-    await expect(reading).rejects.toThrow();
+    await refused;
     expect(performance.now() - started).toBeLessThan(10_000);
     await expect(own.engine.query({ sql: 'SELECT 1', datasets: {}, limits })).rejects.toThrow(
       /shutting down/,
