@@ -1,9 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { createLogger, startEmbeddedPostgres, type EmbeddedPostgres } from '@datalab/platform';
+import {
+  createLogger,
+  ensureQueryRole,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '@datalab/platform';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,19 +28,7 @@ let directory: string | undefined;
  * is made here, as an operator would make it for QUERY_DATABASE_URL.
  */
 async function queryLogin(databaseUrl: string): Promise<string> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    );
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    );
-    await client.query('GRANT datalab_reader TO datalab_query');
-  } finally {
-    await client.end();
-  }
+  await ensureQueryRole(databaseUrl);
   const url = new URL(databaseUrl);
   url.username = 'datalab_query';
   url.password = '';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Principal } from '@datalab/platform';
+import { ensureQueryRole, type Principal } from '@datalab/platform';
 import { internalTokenSigner } from '../lib/internal-token.ts';
-import { createBenchUser, createDatabase, withClient, withDatabase } from '../lib/database.ts';
+import { createBenchUser, createDatabase, withDatabase } from '../lib/database.ts';
 import {
   freePort,
   serve,
@@ -47,16 +47,6 @@ const RATE_LIMITS = {
   RATE_LIMIT_LOGIN: '1000',
   RATE_LIMIT_WINDOW_MS: '3600000',
 };
-
-/** The restricted login user SQL runs as, made as an operator would (see test/global-setup.ts). */
-async function queryLogin(databaseUrl: string): Promise<void> {
-  await withClient(databaseUrl, async (client) => {
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    );
-    await client.query('GRANT datalab_reader TO datalab_query');
-  });
-}
 
 /** `datalab migrate data-service`, as an operator would run it before the first start. */
 async function migrate(env: Record<string, string>): Promise<void> {
@@ -111,7 +101,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
 
   // The data-service's migrations make datalab_reader, which the query login is then made a member of.
   await migrate(common);
-  await queryLogin(databaseUrl);
+  await ensureQueryRole(databaseUrl);
 
   const processes = {
     data: await startData(options.cacheTtlSeconds, options.dataNodeFlags),

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { ensureQueryRole } from '@datalab/platform';
 import { spawnCommand } from '../lib/processes.ts';
-import { createBenchUser, createDatabase, withClient, withDatabase } from '../lib/database.ts';
+import { createBenchUser, createDatabase, withDatabase } from '../lib/database.ts';
 import { serve, stop, waitForStatus, type Cleanup, type Spawned } from '../lib/processes.ts';
 import { csv, SCATTER } from './scatter.ts';
 
@@ -58,12 +59,8 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   );
   if ((await migrate.exited).code !== 0)
     throw new Error(`datalab migrate data-service failed:\n${migrate.output()}`);
-  await withClient(databaseUrl, async (client) => {
-    await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
-    );
-    await client.query('GRANT datalab_reader TO datalab_query');
-  });
+  // The restricted login user SQL runs as, made as an operator would (see test/global-setup.ts).
+  await ensureQueryRole(databaseUrl);
 
   const url = (offset: number) => `http://127.0.0.1:${options.basePort + offset}`;
   const start = async (service: string, offset: number, env: Record<string, string>): Promise<Spawned> => {

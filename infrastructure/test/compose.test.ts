@@ -113,6 +113,33 @@ describe.each(['docker-compose.yml', 'docker-compose.prod.yml'])('infrastructure
     expect(ignored).toEqual(expect.arrayContaining(['.env', 'secrets/*']));
   });
 
+  it('gives every process that runs user SQL the restricted login, made at PostgreSQL’s first start', () => {
+    const runsUserSql = new Set(allServices.filter((s) => s.runsUserSql).map((s) => s.name));
+    const containers = datalabContainers(compose).filter(({ runs }) => runsUserSql.has(runs));
+    expect(containers.map((c) => c.name).sort()).toEqual(['compute-service', 'data-service', 'worker']);
+    for (const { name, service } of containers) {
+      const setting = String(service.environment?.QUERY_DATABASE_URL);
+      expect(setting, name).toMatch(/^postgres:\/\/datalab_query:\$\{POSTGRES_QUERY_PASSWORD:\?[^}]*\}@/);
+      const host = new URL(setting.replace(/\$\{[^}]*\}/, 'password')).hostname;
+      expect(compose.services[host], `${name} → ${host}`).toBeDefined();
+    }
+    // One PostgreSQL makes the login (a replica is a copy of its primary), with the password compose passes.
+    const makers = Object.values(compose.services).filter((s) =>
+      (s.volumes ?? []).some((v) =>
+        v.startsWith('./docker/postgres/query-login.sh:/docker-entrypoint-initdb.d/'),
+      ),
+    );
+    expect(makers).toHaveLength(1);
+    expect(String(makers[0]!.environment?.POSTGRES_QUERY_PASSWORD)).toMatch(
+      /^\$\{POSTGRES_QUERY_PASSWORD:\?/,
+    );
+    const script = readFileSync(path.join(infrastructure, 'docker/postgres/query-login.sh'), 'utf8');
+    expect(script).toContain(
+      "CREATE ROLE datalab_query LOGIN PASSWORD :'query_password' IN ROLE datalab_reader;",
+    );
+    expect(script).toContain('GRANT SET ON PARAMETER temp_file_limit TO datalab_query;');
+  });
+
   it('mounts only files of this repository and depends only on services it defines', () => {
     for (const [name, service] of Object.entries(compose.services)) {
       for (const volume of service.volumes ?? []) {

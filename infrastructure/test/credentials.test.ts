@@ -39,10 +39,12 @@ describe('no credential is written in any deployment file', () => {
   });
 
   it('gives credential-named settings no literal value: only ${…} interpolation, secret references or files', () => {
+    // `{{ .key }}`: an ExternalSecret template naming a value fetched from the secret manager.
     const literal = (value: unknown) =>
       typeof value === 'string' &&
       value !== '' &&
       !/^\$[({]/.test(value) &&
+      !/^\{\{ *\.[A-Za-z_]+ *\}\}$/.test(value) &&
       !value.startsWith('/run/secrets/');
     const problems: string[] = [];
     for (const file of all.filter((f) => /\.ya?ml$/.test(f))) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { allServices } from '@datalab/cli';
 import { repoRoot } from '../../test/processes.ts';
 import { selects, type KubeObject } from './lib/kubernetes.ts';
 import { allows, inNamespace } from './lib/network-policy.ts';
@@ -11,6 +12,11 @@ import { OVERLAYS, renderedOverlays, template } from './lib/overlays.ts';
  * the OpenTelemetry collector; and the Istio overlay's line between the mesh and the data tier.
  */
 const { load, ofKind, named, policies } = renderedOverlays();
+
+interface EnvVar {
+  name: string;
+  valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } };
+}
 beforeAll(load);
 
 describe('the Istio overlay', () => {
@@ -51,7 +57,9 @@ describe.each(OVERLAYS)('%s: the services find PostgreSQL, the Sentinels and the
 
   it('DATABASE_URL and READ_DATABASE_URL are documented at the Cluster’s -rw and -ro services', () => {
     const cluster = ofKind(overlay, 'Cluster')[0]!.metadata.name;
-    const external = ofKind(overlay, 'ExternalSecret')[0]!.spec as { data: { secretKey: string }[] };
+    const external = named(overlay, 'ExternalSecret', 'datalab-secrets').spec as {
+      data: { secretKey: string }[];
+    };
     expect(external.data.map((d) => d.secretKey)).toEqual(
       expect.arrayContaining(['DATABASE_URL', 'READ_DATABASE_URL']),
     );
@@ -67,6 +75,52 @@ describe.each(OVERLAYS)('%s: the services find PostgreSQL, the Sentinels and the
       expect(text, doc).toContain(`${cluster}-ro`);
       for (const [, label] of text.matchAll(/cnpg\.io\/cluster: ([\w-]+)/g)) expect(label, doc).toBe(cluster);
     }
+  });
+
+  it('every process that runs user SQL logs in as datalab_query, which the Cluster makes with its grants', () => {
+    const runsUserSql = new Set<string>(allServices.filter((s) => s.runsUserSql).map((s) => s.name));
+    const external = ofKind(overlay, 'ExternalSecret');
+    const provided = (secret: string, key: string) =>
+      external.some(
+        (e) =>
+          (e.spec as { target: { name: string } }).target.name === secret &&
+          (e.spec as { data: { secretKey: string }[] }).data.some((d) => d.secretKey === key),
+      );
+    const users = ofKind(overlay, 'Deployment').filter((deployment) => {
+      const args = (template(deployment).spec.containers[0] as { args?: string[] }).args ?? [];
+      return args[0] === 'worker' || (args[0] === 'serve' && runsUserSql.has(args[1]!));
+    });
+    expect(users.map((d) => d.metadata.name).sort()).toEqual(['compute-service', 'data-service', 'worker']);
+    for (const deployment of users) {
+      const env = template(deployment).spec.containers[0]!.env as EnvVar[];
+      const ref = env.find((v) => v.name === 'QUERY_DATABASE_URL')?.valueFrom?.secretKeyRef;
+      expect(ref, `${deployment.metadata.name}: QUERY_DATABASE_URL`).toBeDefined();
+      expect(ref!.optional, `${deployment.metadata.name}: required`).toBeUndefined();
+      expect(provided(ref!.name, ref!.key), `${deployment.metadata.name}: ${ref!.key}`).toBe(true);
+    }
+    const cluster = ofKind(overlay, 'Cluster')[0]!.spec as {
+      bootstrap: { initdb: { postInitApplicationSQL: string[] } };
+      managed: {
+        roles: { name: string; login: boolean; inRoles: string[]; passwordSecret: { name: string } }[];
+      };
+    };
+    expect(cluster.bootstrap.initdb.postInitApplicationSQL).toEqual(
+      expect.arrayContaining([
+        'CREATE ROLE datalab_query LOGIN IN ROLE datalab_reader',
+        'GRANT SET ON PARAMETER temp_file_limit TO datalab_query',
+      ]),
+    );
+    const role = cluster.managed.roles.find((r) => r.name === 'datalab_query')!;
+    expect(role).toMatchObject({ login: true, inRoles: ['datalab_reader'] });
+    const password = external.find(
+      (e) => (e.spec as { target: { name: string } }).target.name === role.passwordSecret.name,
+    );
+    expect(password?.spec).toMatchObject({
+      target: { template: { type: 'kubernetes.io/basic-auth', data: { username: 'datalab_query' } } },
+    });
+    const docs = readFileSync(path.join(repoRoot, 'docs/deployment.md'), 'utf8');
+    for (const key of ['QUERY_DATABASE_URL', 'JOBS_QUERY_DATABASE_URL', 'QUERY_DATABASE_PASSWORD'])
+      expect(docs, key).toContain(key);
   });
 
   it('every Deployment sends spans to the collector under its own name, through an open port', () => {

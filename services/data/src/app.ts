@@ -23,13 +23,18 @@ export async function buildApp(deps: DataDeps): Promise<App> {
   // Files are streamed part by part; the size limit is applied per upload route.
   await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 30 } });
 
-  if (deps.db.queryPool === deps.db.readPool) {
-    deps.logger.warn(
-      "QUERY_DATABASE_URL is not set: user SQL runs on this service's own login behind SET ROLE datalab_reader; give it a login of its own (see docs/decisions.md)",
+  if (!deps.db.queryPool) {
+    deps.logger.error(
+      'QUERY_DATABASE_URL is not set: SQL queries are refused (503) until this service has a login that is only a member of datalab_reader (see docs/deployment.md)',
     );
   }
   const repository = createDatasetsRepository(deps.db.pool);
-  const lookups = cachedCatalog(repository, deps.adapters.events, config.queryCatalogCacheMs);
+  const lookups = cachedCatalog(
+    repository,
+    deps.adapters.events,
+    config.queryCatalogCacheMs,
+    config.queryCatalogCacheBytes,
+  );
   // Not awaited: a slow or absent pub/sub must not stop the service.
   const listening = lookups.listen(deps.logger);
   app.addHook('onClose', async () => (await listening)());
@@ -44,7 +49,8 @@ export async function buildApp(deps: DataDeps): Promise<App> {
   queryRoutes(
     app,
     createQueryService({
-      readPool: deps.db.queryPool,
+      queryPool: deps.db.queryPool,
+      readPool: deps.db.readPool,
       catalog: lookups.catalog,
       cache: deps.adapters.cache,
       metrics: deps.metrics,
@@ -52,7 +58,7 @@ export async function buildApp(deps: DataDeps): Promise<App> {
     }),
   );
   browseRoutes(app, {
-    rows: createRowsService(repository, createRowsRepository(deps.db.readPool)),
+    rows: createRowsService(repository, createRowsRepository(deps.db.readPool, config.queryMaxAnswerBytes)),
     profiles: createProfileService(
       repository,
       createProfileRepository(deps.db.pool, deps.db.readPool),

@@ -29,10 +29,17 @@ export const commonConfigSchema = {
   ),
   queryDatabaseUrl: f.optionalUrl(
     'QUERY_DATABASE_URL',
-    "Where user SQL runs: a login role that is only a member of datalab_reader. Unset: embedded mode makes one; else the service's own connection with SET ROLE.",
+    'Where user SQL runs: a login role that is only a member of datalab_reader and may SET temp_file_limit. Unset: embedded mode makes one; otherwise user SQL (SQL queries, `sql` and `transform` jobs) is refused.',
     ['postgres', 'postgresql'],
   ),
   databasePoolSize: f.integer('DATABASE_POOL_SIZE', 'Connections per service pool.', 10, 1, 500),
+  databaseMaxMessageBytes: f.integer(
+    'DATABASE_MAX_MESSAGE_BYTES',
+    'Largest single message (one row) a process reads from PostgreSQL; a bigger one fails its query with 413 instead of exhausting memory.',
+    128 * 1024 * 1024,
+    64 * 1024,
+    256 * 1024 * 1024,
+  ),
   databaseConnectTimeoutMs: f.integer(
     'DATABASE_CONNECT_TIMEOUT_MS',
     'How long to wait for PostgreSQL at start and per connection.',

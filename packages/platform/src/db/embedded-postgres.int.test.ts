@@ -35,6 +35,15 @@ describe('embedded PostgreSQL', () => {
     const second = await startEmbeddedPostgres({ dataDir, port, logger: silentLogger });
     try {
       expect(await queryOnce(second.url, 'SELECT note FROM kept')).toEqual([{ note: 'from the first run' }]);
+      // The query login sets each query's temp_file_limit; the reader role it switches to cannot.
+      const limited = await queryOnce(
+        second.queryUrl,
+        "SELECT set_config('temp_file_limit', '1MB', false) AS t",
+      );
+      expect(limited).toEqual([{ t: '1MB' }]);
+      await expect(
+        queryOnce(second.queryUrl, "SET ROLE datalab_reader; SET temp_file_limit = '-1'"),
+      ).rejects.toMatchObject({ code: '42501' });
     } finally {
       await second.stop();
     }

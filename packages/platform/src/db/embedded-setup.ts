@@ -17,22 +17,28 @@ export async function ensureDatabase(adminUrl: string, database: string): Promis
 /**
  * User SQL runs as its own login role, a member of datalab_reader only: unlike
  * SET ROLE on the service's own connection, nothing in a query can switch back
- * to a more privileged role.
+ * to a more privileged role. The login may SET temp_file_limit (PostgreSQL 15
+ * or later), so each query gets the limit the service is configured with; the
+ * reader role it switches to may not, so a query cannot raise it. Run as a
+ * superuser, as an operator would; without `password` the login gets none
+ * (trust authentication, as in tests and benches).
  */
-export async function ensureQueryRole(databaseUrl: string, password: string): Promise<void> {
+export async function ensureQueryRole(databaseUrl: string, password?: string): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+      `DO $$ BEGIN CREATE ROLE datalab_reader NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
     );
     await client.query(
-      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`,
+      `DO $$ BEGIN CREATE ROLE datalab_query LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`,
     );
+    const credentials = password === undefined ? '' : ` PASSWORD ${client.escapeLiteral(password)}`;
     await client.query(
-      `ALTER ROLE datalab_query WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${client.escapeLiteral(password)}`,
+      `ALTER ROLE datalab_query WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE${credentials}`,
     );
     await client.query('GRANT datalab_reader TO datalab_query');
+    await client.query('GRANT SET ON PARAMETER temp_file_limit TO datalab_query');
   } finally {
     await client.end();
   }

@@ -142,6 +142,7 @@ export async function startService<S extends ConfigSchema>(
     readUrl: common.readDatabaseUrl,
     queryUrl: definition.runsUserSql ? platform.queryDatabaseUrl : undefined,
     poolSize: common.databasePoolSize,
+    maxMessageBytes: common.databaseMaxMessageBytes,
     connectTimeoutMs: common.databaseConnectTimeoutMs,
     applicationName: `datalab-${definition.name}`,
     logger,

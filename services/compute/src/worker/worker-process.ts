@@ -45,6 +45,7 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
     // Job handlers run their owners' SQL (data jobs) on the restricted login, as the data-service does.
     queryUrl: platform.queryDatabaseUrl,
     poolSize: common.databasePoolSize,
+    maxMessageBytes: common.databaseMaxMessageBytes,
     connectTimeoutMs: common.databaseConnectTimeoutMs,
     applicationName: 'datalab-worker',
     logger,

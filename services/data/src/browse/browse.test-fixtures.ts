@@ -144,7 +144,7 @@ export async function browseTestApp(db: Database): Promise<BrowseTestApp> {
   });
   const datasets = createDatasetsRepository(db.pool);
   browseRoutes(app, {
-    rows: createRowsService(datasets, createRowsRepository(db.readPool)),
+    rows: createRowsService(datasets, createRowsRepository(db.readPool, 64 * 1024 * 1024)),
     profiles: createProfileService(
       datasets,
       createProfileRepository(db.pool, db.readPool),

@@ -1,4 +1,4 @@
-import type { Pool } from '@datalab/platform';
+import { withRowBudget, type Pool } from '@datalab/platform';
 import {
   ROW_ID_COLUMN,
   SQL_TYPE,
@@ -6,6 +6,7 @@ import {
   quoteIdent,
   type Dataset,
 } from '../datasets/datasets.types.ts';
+import { pageTooLarge, rowTooLarge } from '../query/limits.ts';
 import type { RowCursor, RowFilter, RowSort, RowsPlan } from './rows.params.ts';
 import { valueTypes } from './row-values.ts';
 
@@ -87,7 +88,13 @@ function orderSql(sort: RowSort | undefined): string {
   return `${quoteIdent(sort.column.name)} ${direction} NULLS LAST, ${ROW_ID} ${direction}`;
 }
 
-export function createRowsRepository(readPool: Pool) {
+/** `maxBytes`: the most a page may have, as rows arrive from PostgreSQL (QUERY_MAX_ANSWER_BYTES). */
+export function createRowsRepository(readPool: Pool, maxBytes: number) {
+  const budget = {
+    maxRowBytes: maxBytes,
+    maxTotalBytes: maxBytes,
+    exceeded: (what: 'row' | 'total') => (what === 'row' ? rowTooLarge : pageTooLarge)(maxBytes),
+  };
   return {
     async page(dataset: Dataset, plan: RowsPlan): Promise<RowsResult> {
       const sql = statement();
@@ -104,14 +111,16 @@ export function createRowsRepository(readPool: Pool) {
       ];
       // One row more than asked says whether another page follows, without a count.
       const limit = sql.param(plan.limit + 1);
-      const result = await readPool.query<unknown[]>({
-        text: `SELECT ${select.join(', ')} FROM ${qualifiedTable(dataset)}
-          ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-          ORDER BY ${orderSql(plan.sort)} LIMIT ${limit}`,
-        values: sql.values,
-        rowMode: 'array',
-        types: valueTypes,
-      });
+      const result = await withRowBudget(readPool, budget, (client) =>
+        client.query<unknown[]>({
+          text: `SELECT ${select.join(', ')} FROM ${qualifiedTable(dataset)}
+            ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+            ORDER BY ${orderSql(plan.sort)} LIMIT ${limit}`,
+          values: sql.values,
+          rowMode: 'array',
+          types: valueTypes,
+        }),
+      );
       const rows = result.rows.slice(0, plan.limit);
       const last = rows.at(-1);
       const more = result.rows.length > plan.limit && last !== undefined;

@@ -36,8 +36,8 @@ describe('the catalog the query path reads, kept briefly in memory', () => {
 
   it('answers a repeated lookup from memory, and reads again once any replica says a dataset changed', async () => {
     const events = createMemoryEvents();
-    const here = cachedCatalog(repository, events, 60_000);
-    const elsewhere = cachedCatalog(repository, events, 60_000);
+    const here = cachedCatalog(repository, events, 60_000, 1 << 20);
+    const elsewhere = cachedCatalog(repository, events, 60_000, 1 << 20);
     const stop = await here.listen(createLogger({ level: 'silent' }));
     reads = 0;
     const first = await here.catalog.readableByNames(owner, [dataset.name]);
@@ -54,8 +54,25 @@ describe('the catalog the query path reads, kept briefly in memory', () => {
     await stop();
   });
 
+  it('is bounded by bytes: what was read least recently leaves first once the estimate passes the bound', async () => {
+    const other = await createTestDataset(db.pool, {
+      ownerId: owner.userId,
+      columns: [{ name: 'm', type: 'integer' }],
+    });
+    // Room for one dataset (reached by id and by name), not two.
+    const entry = JSON.stringify(dataset).length * 2 + 200;
+    const catalog = cachedCatalog(repository, createMemoryEvents(), 60_000, 2 * entry + 100).catalog;
+    reads = 0;
+    await catalog.readableByNames(owner, [dataset.name]);
+    await catalog.readableByNames(owner, [dataset.name]);
+    expect(reads).toBe(1);
+    await catalog.readableByNames(owner, [other.name]);
+    await catalog.readableByNames(owner, [dataset.name]);
+    expect(reads).toBe(3);
+  });
+
   it('never remembers a name it did not find, and still refuses what the caller may not read', async () => {
-    const catalog = cachedCatalog(repository, createMemoryEvents(), 60_000).catalog;
+    const catalog = cachedCatalog(repository, createMemoryEvents(), 60_000, 1 << 20).catalog;
     const missing = `nothing_${randomUUID().slice(0, 8)}`;
     await expect(catalog.readableByNames(owner, [missing])).rejects.toMatchObject({ kind: 'not_found' });
     await catalog.readableByNames(owner, [dataset.name]);

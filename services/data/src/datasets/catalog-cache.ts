@@ -1,4 +1,4 @@
-import { subscribeOrWarn, type Events, type Logger } from '@datalab/platform';
+import { createBoundedLru, subscribeOrWarn, type Events, type Logger } from '@datalab/platform';
 import { createCatalog, type Catalog } from './datasets.catalog.ts';
 import type { DatasetsRepository } from './datasets.repository.ts';
 import type { Dataset } from './datasets.types.ts';
@@ -22,22 +22,27 @@ export interface CachedCatalog {
  * PostgreSQL each time. A dataset found is remembered for at most `ttlMs`; a write through this
  * process forgets everything at once, other replicas hear of it through the events adapter, and
  * the TTL bounds how stale a replica can be if that message is lost. A name not found is never
- * remembered, so a new dataset is queryable at once.
+ * remembered, so a new dataset is queryable at once. Memory is bounded by `maxBytes`, estimated
+ * from each dataset's JSON size (a dataset may have thousands of columns), least recently used
+ * first out.
  */
-export function cachedCatalog(repository: DatasetsRepository, events: Events, ttlMs: number): CachedCatalog {
-  const remembered = new Map<string, { dataset: Dataset; until: number }>();
+export function cachedCatalog(
+  repository: DatasetsRepository,
+  events: Events,
+  ttlMs: number,
+  maxBytes: number,
+): CachedCatalog {
+  // Held once, reached by id and by name; each key pays for it, which errs on the safe side.
+  const remembered = createBoundedLru<Dataset>({
+    maxBytes,
+    sizeOf: (dataset) => JSON.stringify(dataset).length * 2,
+  });
   const keyOf = (idOrName: string): string => idOrName.toLowerCase();
-  const fresh = (key: string): Dataset | undefined => {
-    const entry = remembered.get(key);
-    if (entry && entry.until > performance.now()) return entry.dataset;
-    remembered.delete(key);
-    return undefined;
-  };
+  const fresh = (key: string): Dataset | undefined => remembered.get(key);
   const remember = (dataset: Dataset): void => {
-    if (remembered.size > 50_000) remembered.clear();
-    const until = performance.now() + ttlMs;
-    remembered.set(dataset.id, { dataset, until });
-    remembered.set(dataset.name, { dataset, until });
+    const until = Date.now() + ttlMs;
+    remembered.set(dataset.id, dataset, until);
+    remembered.set(dataset.name, dataset, until);
   };
 
   const lookups: DatasetsRepository = {

@@ -19,8 +19,8 @@ export interface DataJobContext {
   config: DataConfig;
   /** The primary: output datasets are written here. */
   pool: Pool;
-  /** The restricted login user SQL runs on (see the query executor). */
-  queryPool: Pool;
+  /** The restricted login user SQL runs on (see the query executor); without one, user SQL is refused. */
+  queryPool: Pool | undefined;
   repository: DatasetsRepository;
   catalog: Catalog;
   guard: (sql: string) => Promise<GuardedSql>;
@@ -31,13 +31,14 @@ export interface DataJobContext {
 
 export function createDataJobContext(deps: JobTypeDeps): DataJobContext {
   const repository = createDatasetsRepository(deps.db.pool);
+  const config = loadConfig(dataConfigSchema, deps.env);
   return {
-    config: loadConfig(dataConfigSchema, deps.env),
+    config,
     pool: deps.db.pool,
     queryPool: deps.db.queryPool,
     repository,
     catalog: createCatalog(repository),
-    guard: memoizedGuard(),
+    guard: memoizedGuard(config.queryGuardMemoBytes),
     adapters: deps.adapters,
     internalKeys: deps.internalKeys,
     logger: deps.logger.child({ jobs: 'data' }),

@@ -6,7 +6,7 @@ import { copyWriter } from '../ingest/copy-writer.ts';
 import { escapeCopy } from '../ingest/encode.ts';
 import { safeNames } from '../ingest/names.ts';
 import type { RowCursor } from '../query/executor.ts';
-import { translateQueryError } from '../query/query-errors.ts';
+import { translateQueryError, type SessionSettings } from '../query/query-errors.ts';
 import type { ResultValue } from '../query/result-values.ts';
 import type { Filled } from './job-output.ts';
 
@@ -35,7 +35,7 @@ export async function copyCursor(
   tableName: string,
   cursor: RowCursor,
   progress: CopyProgress,
-  timeoutMs: number,
+  session: SessionSettings,
 ): Promise<Filled> {
   const names = safeNames(cursor.columns.map((column) => column.name));
   const columns: DatasetColumn[] = cursor.columns.map((column, i) => ({
@@ -64,7 +64,7 @@ export async function copyCursor(
       copy.destroy(error instanceof Error ? error : new Error(String(error)));
       await finished(copy).catch(() => undefined);
     }
-    throw progress.signal.aborted ? error : translateQueryError(error, timeoutMs);
+    throw progress.signal.aborted ? error : translateQueryError(error, session);
   } finally {
     writer.detach();
     await cursor.close();

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import { defineJobType, type JobType } from '@datalab/platform';
 import { asJobError, type DataJobContext } from './job-context.ts';
 import { OutputParams, writeOutput } from './job-output.ts';
-import { openOwnerQuery } from './owner-query.ts';
+import { jobSession, openOwnerQuery } from './owner-query.ts';
 import { copyCursor } from './query-output.ts';
 
 export const SqlJobParams = Type.Object(
@@ -42,7 +42,7 @@ export function sqlJob(context: DataJobContext): JobType {
               table,
               cursor,
               { signal, onRows: (rows) => progress(50, `${rows} rows written`) },
-              context.config.queryTimeoutMs,
+              jobSession(context),
             );
           },
         );

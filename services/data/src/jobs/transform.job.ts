@@ -1,7 +1,7 @@
 import { defineJobType, type JobType } from '@datalab/platform';
 import { asJobError, type DataJobContext } from './job-context.ts';
 import { writeOutput } from './job-output.ts';
-import { openOwnerQuery } from './owner-query.ts';
+import { jobSession, openOwnerQuery } from './owner-query.ts';
 import { copyCursor } from './query-output.ts';
 import { createTransformCompiler } from './transform.compile.ts';
 import { TransformParams } from './transform.schemas.ts';
@@ -52,7 +52,7 @@ export function transformJob(context: DataJobContext): JobType {
               table,
               cursor,
               { signal, onRows: (rows) => progress(50, `${rows} rows written`) },
-              context.config.queryTimeoutMs,
+              jobSession(context),
             );
           },
         );

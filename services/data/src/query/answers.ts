@@ -1,49 +1,58 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { RowCursor } from './executor.ts';
 import { CONTENT_TYPES, encode } from './formats.ts';
 import type { QueryFormat } from './query.schemas.ts';
+import { createSpool, type SpoolOptions, type Spooled } from './spool.ts';
 
-/** An answer ready to send: bytes when whole (from the cache), otherwise a stream straight from the cursor. */
+/**
+ * An answer ready to send, whole: its size, and whether rows were cut, are known before the head
+ * is written, so both go out as headers every client and proxy sees (Content-Length,
+ * x-datalab-truncated) rather than as a trailer.
+ */
 export interface QueryAnswer {
   contentType: string;
   body: Buffer | Readable;
+  /** Bytes in `body`. */
+  size: number;
   cached: boolean;
-  /** Known at once for a whole answer; for a stream, once it has ended. */
-  truncated: () => boolean;
+  /** Rows past QUERY_MAX_ROWS existed and are not in the answer. */
+  truncated: boolean;
   /** A file name to offer (exports). */
   filename?: string;
 }
 
-export interface StreamOptions {
-  /** Bytes worth keeping for `onComplete`; beyond that the answer only streams. */
-  keepBytes: number;
-  /** Called once the last byte was produced: with the whole answer when it fitted in `keepBytes`. */
-  onComplete?: (body: Buffer | undefined) => Promise<void>;
+/**
+ * Encodes every row of the cursor into a spool and gives the connection back before anything is
+ * sent, so a slow client holds only the spool. A spool past its limit refuses the answer.
+ */
+export async function spoolAnswer(
+  cursor: RowCursor,
+  format: QueryFormat,
+  options: SpoolOptions,
+): Promise<Spooled> {
+  const spool = createSpool(options);
+  try {
+    const source = { columns: cursor.columns, batches: cursor.batches(), truncated: cursor.truncated };
+    for await (const chunk of encode(format, source)) await spool.write(chunk);
+    return spool.finish();
+  } catch (error) {
+    await spool.discard();
+    throw error;
+  } finally {
+    await cursor.close();
+  }
 }
 
-export function streamAnswer(cursor: RowCursor, format: QueryFormat, options: StreamOptions): QueryAnswer {
-  const chunks = encode(format, {
-    columns: cursor.columns,
-    batches: cursor.batches(),
-    truncated: () => cursor.truncated,
-  });
-  async function* keeping(): AsyncGenerator<Uint8Array> {
-    let kept: Buffer[] | undefined = options.keepBytes > 0 ? [] : undefined;
-    let size = 0;
-    for await (const chunk of chunks) {
-      size += chunk.byteLength;
-      if (kept && size <= options.keepBytes) kept.push(Buffer.from(chunk));
-      else kept = undefined;
-      yield chunk;
-    }
-    await options.onComplete?.(kept && Buffer.concat(kept));
-  }
-  const body = Readable.from(keeping(), { objectMode: false });
-  // A client that hangs up before the first row must still give the connection back.
-  body.once('close', () => void cursor.close());
-  return { contentType: CONTENT_TYPES[format], body, cached: false, truncated: () => cursor.truncated };
+export function spooledAnswer(format: QueryFormat, spooled: Spooled, truncated: boolean): QueryAnswer {
+  return {
+    contentType: CONTENT_TYPES[format],
+    body: spooled.stream(),
+    size: spooled.size,
+    cached: false,
+    truncated,
+  };
 }
 
 export function wholeAnswer(contentType: string, body: Buffer, truncated: boolean): QueryAnswer {
-  return { contentType, body, cached: true, truncated: () => truncated };
+  return { contentType, body, size: body.length, cached: true, truncated };
 }

@@ -4,7 +4,7 @@ import {
   openReader,
   RAW_TEXT,
   shiftPosition,
-  type CursorOptions,
+  type ReaderOptions,
   type RowCursor,
   type Statement,
 } from './executor.ts';
@@ -15,7 +15,8 @@ import { columnTypeOf, valueParser, type ResultValue } from './result-values.ts'
  * caller's query, in the same reader transaction a cursor gets (read-only, reader role,
  * statement_timeout). PostgreSQL never gives a cursor's query parallel workers; a plain
  * statement gets them, so a group-by over a large table takes the plan psql would get.
- * Unbounded reads (exports) keep the cursor, which streams.
+ * The whole answer is in memory at once, so the session's row budget (QUERY_MAX_ANSWER_BYTES,
+ * counted before each row is read) bounds it. Unbounded reads (exports, jobs) keep the cursor.
  */
 
 const PREFIX = 'SELECT * FROM (\n';
@@ -35,7 +36,12 @@ async function statementBody(text: string): Promise<string> {
 export async function runBounded(
   pool: Pool,
   statement: Statement,
-  options: CursorOptions & { maxRows: number },
+  options: ReaderOptions & {
+    /** Rows beyond this are not answered, and `truncated` says so. */
+    maxRows: number;
+    /** Rows per batch handed to the encoder. */
+    batchSize: number;
+  },
 ): Promise<RowCursor> {
   const text = `${PREFIX}${await statementBody(statement.text)}\n) AS datalab_answer LIMIT ${options.maxRows + 1}`;
   const session = await openReader(pool, options);

@@ -1,15 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { inject } from 'vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Pool } from '@datalab/platform';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
 import { runBounded } from './bounded.ts';
 import { openCursor, type CursorOptions, type RowCursor, type Statement } from './executor.ts';
-import { createTestDataset, queryTestDatabase } from './query.test-fixtures.ts';
+import { answerLimits } from './limits.ts';
+import {
+  createTestDataset,
+  oneConnection,
+  queryTestDatabase,
+  testQueryConfig,
+} from './query.test-fixtures.ts';
 import type { ResultValue } from './result-values.ts';
 
-const options: CursorOptions = { timeoutMs: 5000, batchSize: 100 };
+const options: CursorOptions = {
+  timeoutMs: 5000,
+  batchSize: 100,
+  limits: answerLimits(testQueryConfig, true),
+};
 
 const sql = (text: string): Statement => ({ text, values: [] });
 
@@ -37,11 +46,13 @@ describe.each(WAYS)(
     let db: Database;
     let dataset: Dataset;
     // One connection: proves each query gives it back healthy.
+    let one: Database;
     let single: Pool;
 
     beforeAll(async () => {
       db = await queryTestDatabase();
-      single = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+      one = await oneConnection();
+      single = one.pool;
       dataset = await createTestDataset(db.pool, {
         ownerId: randomUUID(),
         columns: [
@@ -55,7 +66,7 @@ describe.each(WAYS)(
       });
     });
     afterAll(async () => {
-      await single.end();
+      await one.close();
       await db.close();
     });
 
@@ -112,18 +123,22 @@ describe.each(WAYS)(
     });
 
     it('on the restricted query login, cannot switch back to a stronger role to read what it may not', async () => {
-      const restricted = new pg.Pool({ connectionString: inject('queryDatabaseUrl'), max: 1 });
+      const login = await oneConnection(inject('queryDatabaseUrl'));
+      const restricted = login.pool;
       try {
         const owner = new URL(inject('databaseUrl')).username;
         const escape = sql(
           `SELECT set_config('role', '${owner}', true) AS r, query_to_xml('SELECT count(*) FROM data.datasets', true, false, '') AS x`,
         );
         await expect(readAll(restricted, escape)).rejects.toMatchObject({ code: '42501' });
+        // The login may set temp_file_limit before SET ROLE; the reader role it runs as may not.
+        const unlimited = sql(`SELECT set_config('temp_file_limit', '-1', true) AS t`);
+        await expect(readAll(restricted, unlimited)).rejects.toMatchObject({ code: '42501' });
         expect(
           (await readAll(restricted, sql(`SELECT count(*) AS n FROM ${qualifiedTable(dataset)}`))).rows,
         ).toEqual([[2]]);
       } finally {
-        await restricted.end();
+        await login.close();
       }
     });
 
@@ -161,14 +176,37 @@ describe.each(WAYS)(
       expect((await readAll(single, sql('SELECT 1 AS one'))).rows).toEqual([[1]]);
     });
 
-    it('reads one row past the cap to say the answer was truncated', async () => {
-      const result = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 250) g'), { maxRows: 120 });
-      expect(result.rows).toHaveLength(120);
-      expect(result.rows.at(-1)).toEqual([120]);
-      expect(result.truncated).toBe(true);
-      const exact = await readAll(db.pool, sql('SELECT g FROM generate_series(1, 120) g'), { maxRows: 120 });
-      expect(exact.rows).toHaveLength(120);
-      expect(exact.truncated).toBe(false);
+    it('refuses a row past the byte budget before reading it, and the connection is replaced', async () => {
+      const limits = answerLimits({ ...testQueryConfig, queryMaxAnswerBytes: 64 * 1024 }, true);
+      await expect(
+        readAll(single, sql(`SELECT repeat('x', 1024 * 1024) AS big`), { limits }),
+      ).rejects.toMatchObject({ kind: 'too_large', extensions: { limit: 'QUERY_MAX_ANSWER_BYTES' } });
+      await expect(
+        readAll(single, sql(`SELECT repeat('x', 1000) FROM generate_series(1, 1000)`), { limits }),
+      ).rejects.toMatchObject({
+        kind: 'too_large',
+        message: expect.stringMatching(/^The answer is larger than the 64 KiB/) as unknown,
+      });
+      expect((await readAll(single, sql('SELECT 3 AS three'))).rows).toEqual([[3]]);
+    });
+
+    it('stops a sort that needs more temporary disk than temp_file_limit, and sets work_mem', async () => {
+      const limits = answerLimits(
+        { ...testQueryConfig, queryWorkMemBytes: 64 * 1024, queryTempFileBytes: 1024 * 1024 },
+        true,
+      );
+      await expect(
+        readAll(single, sql('SELECT g FROM generate_series(1, 2000000000) g ORDER BY g DESC'), { limits }),
+      ).rejects.toMatchObject({
+        code: '53400',
+        message: expect.stringMatching(/temp_file_limit.*1024kB/) as unknown,
+      });
+      const settings = await readAll(
+        single,
+        sql(`SELECT current_setting('work_mem') AS w, current_setting('temp_file_limit') AS t`),
+        { limits },
+      );
+      expect(settings.rows).toEqual([['64kB', '1MB']]);
     });
 
     it('says whether the snapshot shows the dataset versions the caller resolved', async () => {
@@ -243,3 +281,50 @@ describe.each(WAYS)(
     });
   },
 );
+
+describe('an answer under the row cap', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await queryTestDatabase();
+  });
+  afterAll(() => db.close());
+
+  const bounded = async (text: string, maxRows: number) => {
+    const cursor = await runBounded(db.pool, sql(text), { ...options, maxRows });
+    const rows: ResultValue[][] = [];
+    for await (const batch of cursor.batches()) rows.push(...batch);
+    return { rows, truncated: cursor.truncated };
+  };
+
+  it('reads one row past the cap to say, before any row is encoded, that the answer was truncated', async () => {
+    const result = await bounded('SELECT g FROM generate_series(1, 250) g', 120);
+    expect(result.rows).toHaveLength(120);
+    expect(result.rows.at(-1)).toEqual([120]);
+    expect(result.truncated).toBe(true);
+    const exact = await bounded('SELECT g FROM generate_series(1, 120) g', 120);
+    expect(exact.rows).toHaveLength(120);
+    expect(exact.truncated).toBe(false);
+  });
+});
+
+describe('a cursor over wide rows', () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await queryTestDatabase();
+  });
+  afterAll(() => db.close());
+
+  it('fetches fewer rows at a time the wider they are (about 8 MiB a batch)', async () => {
+    const cursor = await openCursor(
+      db.pool,
+      sql(`SELECT g, repeat('w', 1024 * 1024) AS wide FROM generate_series(1, 30) g`),
+      { ...options, batchSize: 5000 },
+    );
+    const sizes: number[] = [];
+    for await (const batch of cursor.batches()) sizes.push(batch.length);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(30);
+    expect(sizes[0]).toBe(10);
+    expect(sizes.length).toBeGreaterThan(3);
+    for (const size of sizes.slice(1)) expect(size).toBeLessThanOrEqual(8);
+  });
+});

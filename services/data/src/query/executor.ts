@@ -1,14 +1,16 @@
-import type { Pool, PoolClient } from '@datalab/platform';
+import { limitRows, type Pool, type PoolClient } from '@datalab/platform';
+import { tempLimitNotGranted, type SessionLimits } from './limits.ts';
 import { columnTypeOf, valueParser, type ResultColumn, type ResultValue } from './result-values.ts';
 
 /**
  * The second line of defence: whatever the SQL guard let through runs in a
  * read-only, repeatable-read transaction as `datalab_reader` (a role that may
  * only SELECT dataset tables), with an empty search_path, a per-step
- * statement_timeout and an idle timeout. Rows are read through a server-side
- * cursor in batches, so a large answer streams instead of sitting in memory,
- * and every FETCH gets the full timeout — a long export is not cut off, a
- * runaway step is.
+ * statement_timeout, an idle timeout, work_mem and (on the query login)
+ * temp_file_limit, and a byte budget on the rows it may receive. Rows are read
+ * through a server-side cursor in batches sized by bytes, so a large read
+ * streams instead of sitting in memory, and every FETCH gets the full timeout —
+ * a long export is not cut off, a runaway step is.
  */
 
 export interface Statement {
@@ -16,15 +18,17 @@ export interface Statement {
   values: readonly unknown[];
 }
 
-export interface CursorOptions {
+export interface ReaderOptions {
   /** Each step (and each pause between steps) may take this long before PostgreSQL stops it. */
   timeoutMs: number;
-  /** Rows beyond this are not read and `truncated` becomes true; unset reads every row. */
-  maxRows?: number;
-  /** Rows per FETCH. */
-  batchSize: number;
+  limits: SessionLimits;
   /** Dataset id → version the caller resolved: whether this snapshot shows exactly those (a replica may lag). */
   expectVersions?: ReadonlyMap<string, number>;
+}
+
+export interface CursorOptions extends ReaderOptions {
+  /** Most rows per FETCH; fewer when rows are wide (about BATCH_BYTES a batch). */
+  batchSize: number;
 }
 
 export interface RowCursor {
@@ -33,8 +37,8 @@ export interface RowCursor {
   consistent: boolean;
   /** The row batches, the first already fetched; ending or abandoning the iteration closes the cursor. */
   batches: () => AsyncGenerator<ResultValue[][]>;
-  /** Known once `batches()` has finished: rows beyond `maxRows` existed. */
-  readonly truncated: boolean;
+  /** Rows beyond the row cap existed (only bounded answers have a cap; known before the first batch). */
+  truncated: boolean;
   /** Ends the transaction and returns the connection; safe to call more than once. */
   close: () => Promise<void>;
 }
@@ -42,8 +46,11 @@ export interface RowCursor {
 const CURSOR = 'datalab_result';
 export const RAW_TEXT = { getTypeParser: () => (text: string) => text };
 
-function setup(timeoutMs: number): string {
-  const ms = Math.max(1, Math.trunc(timeoutMs));
+const kilobytes = (bytes: number): number => Math.max(0, Math.floor(bytes / 1024));
+
+function setup(options: ReaderOptions): string {
+  const ms = Math.max(1, Math.trunc(options.timeoutMs));
+  const { workMemBytes, tempFileBytes } = options.limits;
   return [
     'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY',
     `SET LOCAL statement_timeout = ${ms}`,
@@ -51,7 +58,14 @@ function setup(timeoutMs: number): string {
     // Nothing unqualified resolves to a schema of ours; pg_catalog is always searched.
     "SET LOCAL search_path = ''",
     "SET LOCAL TimeZone = 'UTC'",
+    `SET LOCAL work_mem = '${Math.max(64, kilobytes(workMemBytes))}kB'`,
+    // Set as the login, before SET ROLE: the reader role itself may not change it back.
+    ...(tempFileBytes === undefined ? [] : [`SET LOCAL temp_file_limit = '${kilobytes(tempFileBytes)}kB'`]),
   ].join('; ');
+}
+
+function isTempLimitRefusal(error: unknown): boolean {
+  return (error as { code?: string }).code === '42501' && /temp_file_limit/.test(String(error));
 }
 
 async function snapshotShows(client: PoolClient, expected: ReadonlyMap<string, number>): Promise<boolean> {
@@ -73,10 +87,7 @@ export interface ReaderSession {
 }
 
 /** Checks out a connection and opens the read-only transaction every query and export runs in. */
-export async function openReader(
-  pool: Pool,
-  options: Pick<CursorOptions, 'timeoutMs' | 'expectVersions'>,
-): Promise<ReaderSession> {
+export async function openReader(pool: Pool, options: ReaderOptions): Promise<ReaderSession> {
   const client = await pool.connect();
   let broken = false;
   let closed = false;
@@ -90,16 +101,21 @@ export async function openReader(
     closed = true;
     // Always a rollback: whatever the query managed to do is undone. Session-level advisory
     // locks are not transactional, so they are dropped too before the connection is reused.
-    await client.query('ROLLBACK; SELECT pg_advisory_unlock_all()').catch(() => {
-      broken = true;
-    });
+    if (!broken)
+      await client.query('ROLLBACK; SELECT pg_advisory_unlock_all()').catch(() => {
+        broken = true;
+      });
+    limitRows(client, undefined);
     client.removeListener('error', onError);
     client.release(broken);
   };
   try {
-    await client.query(setup(options.timeoutMs));
+    await client.query(setup(options)).catch((error: unknown) => {
+      throw isTempLimitRefusal(error) ? tempLimitNotGranted(error) : error;
+    });
     const consistent = await snapshotShows(client, options.expectVersions ?? new Map());
     await client.query('SET LOCAL ROLE datalab_reader');
+    limitRows(client, options.limits.rows);
     return { client, consistent, close };
   } catch (error) {
     await close();
@@ -121,9 +137,7 @@ export async function openCursor(
     return {
       columns: reader.columns(),
       consistent,
-      get truncated() {
-        return reader.truncated;
-      },
+      truncated: false,
       close,
       batches: async function* () {
         try {
@@ -161,24 +175,33 @@ async function declare(client: PoolClient, statement: Statement): Promise<void> 
   }
 }
 
+/** About this many bytes of rows per FETCH, judged by the widest row seen so far. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** The first FETCH, before any row was seen: small, as rows may be wide. */
+const FIRST_BATCH = 10;
+
+function rowChars(row: (string | null)[]): number {
+  let chars = 0;
+  for (const text of row) chars += text === null ? 1 : text.length + 4;
+  return chars;
+}
+
 function batchReader(client: PoolClient, options: CursorOptions) {
   let columns: ResultColumn[] = [];
   let parsers: ((text: string) => ResultValue)[] = [];
-  let read = 0;
-  const state = { done: false, truncated: false };
-  // One row past the cap tells whether there was more.
-  const limit = options.maxRows === undefined ? Infinity : options.maxRows + 1;
+  let widest = 0;
+  let done = false;
   return {
     get done() {
-      return state.done;
-    },
-    get truncated() {
-      return state.truncated;
+      return done;
     },
     columns: () => columns,
     async next(): Promise<ResultValue[][]> {
-      const count = Math.min(options.batchSize, limit - read);
-      const result = await client.query<string[]>({
+      const count =
+        widest === 0
+          ? Math.min(FIRST_BATCH, options.batchSize)
+          : Math.max(1, Math.min(options.batchSize, Math.floor(BATCH_BYTES / widest)));
+      const result = await client.query<(string | null)[]>({
         text: `FETCH ${count} FROM ${CURSOR}`,
         rowMode: 'array',
         types: RAW_TEXT,
@@ -187,14 +210,11 @@ function batchReader(client: PoolClient, options: CursorOptions) {
         columns = result.fields.map((field) => ({ name: field.name, type: columnTypeOf(field.dataTypeID) }));
         parsers = result.fields.map((field) => valueParser(field.dataTypeID));
       }
-      read += result.rows.length;
-      let rows = result.rows;
-      if (read >= limit) {
-        state.truncated = true;
-        rows = rows.slice(0, rows.length - (read - (limit - 1)));
-      }
-      state.done = state.truncated || result.rows.length < count;
-      return rows.map((row) => row.map((text, index) => (text === null ? null : parsers[index]!(text))));
+      for (const row of result.rows) widest = Math.max(widest, rowChars(row));
+      done = result.rows.length < count;
+      return result.rows.map((row) =>
+        row.map((text, index) => (text === null ? null : parsers[index]!(text))),
+      );
     },
   };
 }

@@ -1,13 +1,18 @@
 import { tableFromIPC } from 'apache-arrow';
 import { parquetReadObjects } from 'hyparquet';
-import { get } from 'node:http';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Adapters, App, Database } from '@datalab/platform';
 import { memoryAdapters } from '../../../../test/helpers.ts';
 import { person } from '../../../../test/internal.ts';
+import { readersThatStall } from '../../../../test/slow-reader.ts';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
-import { arrayBufferOf, createTestDataset, queryTestApp, queryTestDatabase } from './query.test-fixtures.ts';
+import {
+  arrayBufferOf,
+  createTestDataset,
+  oneConnection,
+  queryTestApp,
+  queryTestDatabase,
+} from './query.test-fixtures.ts';
 
 const CSV =
   'code,label,weight,checked,since,at,extra\r\n' +
@@ -122,9 +127,10 @@ describe('GET /api/v1/data/datasets/:id/export', () => {
     expect(response.statusCode).toBe(404);
   });
 
-  it('gives the connection back when the client hangs up in the middle of a large download', async () => {
-    const single = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
-    const server = await queryTestApp(db, adapters.cache, new Map([['owner', owner]]), single);
+  it('gives the connection back before the first byte is sent, so a client that never reads holds none', async () => {
+    const single = await oneConnection();
+    const server = await queryTestApp(db, adapters.cache, new Map([['owner', owner]]), single.pool);
+    let readers: Awaited<ReturnType<typeof readersThatStall>> | undefined;
     try {
       const big = await createTestDataset(db.pool, {
         ownerId: owner.userId,
@@ -132,34 +138,19 @@ describe('GET /api/v1/data/datasets/:id/export', () => {
       });
       await db.pool.query(`INSERT INTO ${qualifiedTable(big)} (n) SELECT generate_series(1, 200000)`);
       const url = await server.listen({ host: '127.0.0.1', port: 0 });
-      const answered: boolean[] = [];
-      server.server.on('request', (_request, response) => {
-        response.on('close', () => answered.push(response.writableFinished));
-      });
-      await new Promise<void>((resolve, reject) => {
-        const request = get(
-          `${url}/api/v1/data/datasets/${big.name}/export`,
-          { headers: as('owner') },
-          (response) => {
-            response.once('data', () => {
-              request.destroy();
-              resolve();
-            });
-          },
-        );
-        request.on('error', (error) => (request.destroyed ? undefined : reject(error)));
-      });
-      await expect.poll(() => single.idleCount, { timeout: 5000 }).toBe(1);
-      // The answer was cut off, not finished: the cursor was closed by the hang-up.
-      expect(answered).toEqual([false]);
+      // Three downloads that read nothing at all past the head, over a pool of one connection.
+      readers = await readersThatStall(url, `/api/v1/data/datasets/${big.name}/export`, as('owner'), 3);
+      expect(readers.heads).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+      expect(single.pool.idleCount).toBe(1);
       const again = await server.inject({
         url: `/api/v1/data/datasets/${dataset.name}/export`,
         headers: as('owner'),
       });
       expect(again.body).toBe(CSV);
     } finally {
+      readers?.close();
       await server.close();
-      await single.end();
+      await single.close();
     }
   });
 });

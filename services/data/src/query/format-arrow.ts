@@ -17,14 +17,15 @@ import {
   type DataType,
 } from 'apache-arrow';
 import type { ColumnType } from '../datasets/datasets.types.ts';
-import type { ResultSource } from './format-text.ts';
+import { TRUNCATED_KEY, type ResultSource } from './format-text.ts';
 import { bigIntValue, epochDays, epochMicros, floatOf, textOf, type ResultValue } from './result-values.ts';
 
 /**
  * Arrow IPC stream format, one record batch per cursor batch. The format is a
  * schema message, then batch messages, then an end-of-stream marker, so each
  * batch is encoded on its own and sent without the schema it repeats: the
- * answer streams without holding earlier batches.
+ * answer streams without holding earlier batches. The schema's metadata says whether rows were
+ * cut at the row cap (`datalab.truncated`: `true` or `false`).
  */
 
 const END_OF_STREAM = new Uint8Array(new Int32Array([-1, 0]).buffer);
@@ -96,6 +97,7 @@ export async function* encodeArrow(source: ResultSource): AsyncGenerator<Uint8Ar
   const types = source.columns.map((column) => column.type);
   const schema = new Schema(
     source.columns.map((column, i) => new Field(column.name, arrowType(types[i]!), true)),
+    new Map([[TRUNCATED_KEY, String(source.truncated)]]),
   );
   const schemaMessage = RecordBatchStreamWriter.writeAll(new Table(schema)).toUint8Array(true);
   const schemaLength = schemaMessage.byteLength - END_OF_STREAM.byteLength;

@@ -1,11 +1,12 @@
 import { ByteWriter, ParquetWriter, type ColumnSource, type SchemaElement } from 'hyparquet-writer';
 import type { ColumnType } from '../datasets/datasets.types.ts';
-import type { ResultSource } from './format-text.ts';
+import { TRUNCATED_KEY, type ResultSource } from './format-text.ts';
 import { bigIntValue, epochDays, epochMicros, floatOf, textOf, type ResultValue } from './result-values.ts';
 
 /**
  * Parquet, one row group per ROW_GROUP_ROWS rows. Each row group is sent as
- * soon as it is encoded; the footer (schema and row-group index) comes last.
+ * soon as it is encoded; the footer (schema and row-group index) comes last, with key-value
+ * metadata saying whether rows were cut at the row cap (`datalab.truncated`).
  */
 
 const ROW_GROUP_ROWS = 50_000;
@@ -68,7 +69,11 @@ export async function* encodeParquet(source: ResultSource): AsyncGenerator<Uint8
     { name: 'root', num_children: names.length },
     ...names.map((name, i) => schemaElement(name, types[i]!)),
   ];
-  const writer = new ParquetWriter({ writer: bytes, schema });
+  const writer = new ParquetWriter({
+    writer: bytes,
+    schema,
+    kvMetadata: [{ key: TRUNCATED_KEY, value: String(source.truncated) }],
+  });
   // Hands over what has been encoded so far and starts the buffer again; `offset` keeps counting the file.
   const take = (): Uint8Array => {
     const chunk = bytes.getBytes().slice();

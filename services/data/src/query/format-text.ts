@@ -1,11 +1,15 @@
 import { textOf, type ResultColumn, type ResultValue } from './result-values.ts';
 
-/** Rows as they come from the cursor, batch by batch; `truncated` is read after the last batch. */
+/** Rows as they come from the cursor, batch by batch. */
 export interface ResultSource {
   columns: ResultColumn[];
   batches: AsyncIterable<ResultValue[][]>;
-  truncated: () => boolean;
+  /** Rows past the row cap existed: known before the first row, so formats with metadata carry it. */
+  truncated: boolean;
 }
+
+/** The key under which Arrow schema metadata and Parquet key-value metadata say whether rows were cut. */
+export const TRUNCATED_KEY = 'datalab.truncated';
 
 /**
  * `{ columns, rows, row_count, truncated }`, written as rows arrive: the
@@ -19,7 +23,7 @@ export async function* encodeJson(source: ResultSource): AsyncGenerator<Buffer> 
     yield Buffer.from(`${count > 0 ? ',' : ''}${batch.map((row) => JSON.stringify(row)).join(',')}`);
     count += batch.length;
   }
-  yield Buffer.from(`],"row_count":${count},"truncated":${source.truncated()}}`);
+  yield Buffer.from(`],"row_count":${count},"truncated":${source.truncated}}`);
 }
 
 /** RFC 4180: quoted when needed, doubled quotes, CRLF. NULL is an empty field, an empty string is `""`. */

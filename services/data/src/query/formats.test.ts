@@ -1,6 +1,6 @@
 import { tableFromIPC } from 'apache-arrow';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { parquetReadObjects } from 'hyparquet';
+import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { encode, formatFromAccept } from './formats.ts';
 import type { QueryFormat } from './query.schemas.ts';
@@ -38,7 +38,7 @@ async function bytes(format: QueryFormat, truncated = false): Promise<Buffer> {
     yield second;
   }
   const chunks: Uint8Array[] = [];
-  for await (const chunk of encode(format, { columns, batches: batches(), truncated: () => truncated })) {
+  for await (const chunk of encode(format, { columns, batches: batches(), truncated })) {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -130,11 +130,24 @@ describe('answer formats', () => {
     ]);
   });
 
+  it.each([true, false])(
+    'says in Arrow schema metadata and Parquet key-value metadata whether rows were cut (%s)',
+    async (truncated) => {
+      const arrow = tableFromIPC(await bytes('arrow', truncated));
+      expect(arrow.schema.metadata.get('datalab.truncated')).toBe(String(truncated));
+      const parquet = parquetMetadata(arrayBufferOf(await bytes('parquet', truncated)));
+      expect(parquet.key_value_metadata).toContainEqual({
+        key: 'datalab.truncated',
+        value: String(truncated),
+      });
+    },
+  );
+
   it('writes well-formed empty answers in every format', async () => {
     async function* nothing(): AsyncGenerator<ResultValue[][]> {}
     const empty = async (format: QueryFormat): Promise<Buffer> => {
       const chunks: Uint8Array[] = [];
-      for await (const chunk of encode(format, { columns, batches: nothing(), truncated: () => false }))
+      for await (const chunk of encode(format, { columns, batches: nothing(), truncated: false }))
         chunks.push(chunk);
       return Buffer.concat(chunks);
     };

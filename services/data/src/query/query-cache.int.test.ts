@@ -92,6 +92,7 @@ describe('the query cache', () => {
     const catalog = createCatalog(createDatasetsRepository(db.pool));
     // Stands in for a lagging replica: the catalog already knows a version the snapshot does not show.
     const ahead = createQueryService({
+      queryPool: db.pool,
       readPool: db.pool,
       catalog: {
         ...catalog,

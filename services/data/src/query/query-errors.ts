@@ -1,4 +1,5 @@
 import { AppError } from '@datalab/platform';
+import { tempFilesTooLarge } from './limits.ts';
 
 interface DatabaseErrorLike {
   code?: string;
@@ -16,13 +17,21 @@ function isDatabaseError(error: unknown): error is DatabaseErrorLike {
 /** SQLSTATE classes that describe the caller's query, not the server: data, syntax and access-rule errors. */
 const CALLER_CLASSES = new Set(['21', '22', '25', '2F', '42', '0A']);
 
+/** The limits the session ran under, to name the one a refusal is about. */
+export interface SessionSettings {
+  timeoutMs: number;
+  /** Set when DataLab set temp_file_limit (the query login). */
+  tempFileBytes?: number | undefined;
+}
+
 /**
  * The database's refusals in the caller's terms. A statement timeout is the
  * caller's query running too long; errors about the query itself are 400s
  * with PostgreSQL's message; anything else stays a server error.
  */
-export function translateQueryError(error: unknown, timeoutMs: number, locate?: Locate): unknown {
+export function translateQueryError(error: unknown, settings: SessionSettings, locate?: Locate): unknown {
   if (!isDatabaseError(error) || !error.code) return error;
+  const { timeoutMs, tempFileBytes } = settings;
   const seconds = Number((timeoutMs / 1000).toFixed(3));
   if (error.code === '57014') {
     return new AppError('invalid', `The query ran longer than the ${seconds} s limit and was stopped`, {
@@ -33,6 +42,9 @@ export function translateQueryError(error: unknown, timeoutMs: number, locate?: 
     return new AppError('invalid', `The answer was not read for ${seconds} s and the query was stopped`, {
       cause: error,
     });
+  }
+  if (error.code === '53400' && tempFileBytes !== undefined && /temp_file_limit/.test(error.message)) {
+    return tempFilesTooLarge(tempFileBytes, error);
   }
   if (error.code.startsWith('53')) {
     return new AppError('too_large', 'The query needs more memory or disk than the server allows', {

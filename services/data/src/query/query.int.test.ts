@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError, type Database, type Pool, type Principal } from '@datalab/platform';
 import { person } from '../../../../test/internal.ts';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
@@ -8,6 +7,7 @@ import type { QueryService } from './query.service.ts';
 import {
   answerBytes,
   createTestDataset,
+  oneConnection,
   queryTestDatabase,
   queryTestService,
 } from './query.test-fixtures.ts';
@@ -30,6 +30,7 @@ async function refusal(promise: Promise<unknown>): Promise<AppError> {
 
 describe('queries over datasets', () => {
   let db: Database;
+  let one: Database;
   let single: Pool;
   let service: QueryService;
   const alice = person('editor');
@@ -44,7 +45,8 @@ describe('queries over datasets', () => {
 
   beforeAll(async () => {
     db = await queryTestDatabase();
-    single = new pg.Pool({ connectionString: inject('databaseUrl'), max: 1 });
+    one = await oneConnection();
+    single = one.pool;
     service = queryTestService(db);
     sales = await createTestDataset(db.pool, {
       ownerId: alice.userId,
@@ -81,7 +83,7 @@ describe('queries over datasets', () => {
     });
   });
   afterAll(async () => {
-    await single.end();
+    await one.close();
     await db.close();
   });
 

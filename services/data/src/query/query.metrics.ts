@@ -18,7 +18,7 @@ export function createQueryMetrics(metrics: ServiceMetrics): QueryMetrics {
     existing<Histogram<'kind' | 'cached'>>(metrics, 'data_query_duration_seconds') ??
     new Histogram({
       name: 'data_query_duration_seconds',
-      help: 'Time to answer a query, to the last row sent, by kind (sql|structured) and whether it came from the cache.',
+      help: 'Time to answer a query, until the whole answer is ready to send, by kind (sql|structured) and whether it came from the cache.',
       labelNames: ['kind', 'cached'] as const,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [metrics.registry],

@@ -11,7 +11,7 @@ const binary = { schema: Type.String({ format: 'binary' }) };
 /** One answer, four media types: the format comes from ?format=, the body's format, or Accept. */
 const answer = {
   description:
-    'The answer. x-datalab-cache says hit or miss; x-datalab-truncated (a header for cached answers, a trailer for streamed ones) says whether rows were cut at QUERY_MAX_ROWS.',
+    'The answer, read whole before it is sent. x-datalab-cache says hit or miss; the x-datalab-truncated header says whether rows were cut at QUERY_MAX_ROWS, as do the JSON body (truncated), Arrow schema metadata and Parquet key-value metadata (datalab.truncated). An answer larger than QUERY_MAX_ANSWER_BYTES (an export: QUERY_EXPORT_MAX_BYTES) is refused with 413.',
   content: {
     'application/json': { schema: QueryResult },
     'text/csv': { schema: Type.String() },
@@ -21,10 +21,12 @@ const answer = {
 };
 
 function send(reply: FastifyReply, result: QueryAnswer): FastifyReply {
-  void reply.type(result.contentType).header('x-datalab-cache', result.cached ? 'hit' : 'miss');
+  void reply
+    .type(result.contentType)
+    .header('content-length', result.size)
+    .header('x-datalab-cache', result.cached ? 'hit' : 'miss')
+    .header('x-datalab-truncated', String(result.truncated));
   if (result.filename) void reply.header('content-disposition', `attachment; filename="${result.filename}"`);
-  if (Buffer.isBuffer(result.body)) void reply.header('x-datalab-truncated', String(result.truncated()));
-  else void reply.trailer('x-datalab-truncated', async () => String(result.truncated()));
   return reply.send(result.body);
 }
 

@@ -1,11 +1,12 @@
 import type { Cache, Pool, Principal, ServiceMetrics } from '@datalab/platform';
 import type { Catalog } from '../datasets/datasets.catalog.ts';
 import { qualifiedTable, type Dataset } from '../datasets/datasets.types.ts';
-import { streamAnswer, wholeAnswer, type QueryAnswer } from './answers.ts';
+import { spoolAnswer, spooledAnswer, wholeAnswer, type QueryAnswer } from './answers.ts';
 import { runBounded } from './bounded.ts';
-import type { RowCursor, Statement } from './executor.ts';
+import type { Statement } from './executor.ts';
 import { createDatasetExport } from './export.ts';
 import { CONTENT_TYPES } from './formats.ts';
+import { answerLimits, answerTooLarge, userSqlOff } from './limits.ts';
 import { cacheKey, canonicalJson, createQueryCache } from './query-cache.ts';
 import type { QueryConfig } from './query.config.ts';
 import { translateQueryError, type Locate } from './query-errors.ts';
@@ -17,7 +18,12 @@ import { assertReadsOnly, rewriteReferences } from './sql-rewrite.ts';
 import { compileStructured } from './structured.ts';
 
 export interface QueryServiceDeps {
-  /** Where queries and exports run: the replica when READ_DATABASE_URL is set, else the primary. */
+  /** The restricted login user SQL runs on (QUERY_DATABASE_URL); without one, `{ sql }` is refused. */
+  queryPool: Pool | undefined;
+  /**
+   * Where structured queries and exports run when there is no query login (the SQL is DataLab's
+   * own): the replica when READ_DATABASE_URL is set, else the primary.
+   */
   readPool: Pool;
   catalog: Catalog;
   cache: Cache;
@@ -54,7 +60,15 @@ export function createQueryService(deps: QueryServiceDeps) {
     metrics,
   );
 
-  const guard = memoizedGuard();
+  const guard = memoizedGuard(config.queryGuardMemoBytes);
+  const pool = deps.queryPool ?? deps.readPool;
+  const limits = answerLimits(config, deps.queryPool !== undefined);
+  const translate = (error: unknown, locate?: Locate) =>
+    translateQueryError(
+      error,
+      { timeoutMs: config.queryTimeoutMs, tempFileBytes: limits.tempFileBytes },
+      locate,
+    );
 
   async function prepareSql(principal: Principal, sql: string): Promise<Prepared> {
     const guarded = await guard(sql);
@@ -88,6 +102,7 @@ export function createQueryService(deps: QueryServiceDeps) {
   }
 
   async function run(principal: Principal, body: QueryBody, format: QueryFormat): Promise<QueryAnswer> {
+    if ('sql' in body && !deps.queryPool) throw userSqlOff();
     const done = metrics.start('sql' in body ? 'sql' : 'structured');
     const prepared =
       'sql' in body ? await prepareSql(principal, body.sql) : await prepareStructured(principal, body);
@@ -99,36 +114,38 @@ export function createQueryService(deps: QueryServiceDeps) {
       return wholeAnswer(hit.contentType, hit.body, hit.truncated);
     }
     const { statement, locate } = await prepared.build();
-    let cursor: RowCursor;
-    try {
-      cursor = await runBounded(deps.readPool, statement, {
+    const spooled = await (async () => {
+      const cursor = await runBounded(pool, statement, {
         timeoutMs: config.queryTimeoutMs,
         maxRows: config.queryMaxRows,
         batchSize: Math.min(BATCH_ROWS, config.queryMaxRows + 1),
         expectVersions: new Map(datasets.map((dataset) => [dataset.id, dataset.version])),
+        limits,
       });
-    } catch (error) {
-      throw translateQueryError(error, config.queryTimeoutMs, locate);
-    }
-    return streamAnswer(cursor, format, {
-      // A lagging replica's answer must not be stored under the newer version's key.
-      keepBytes: cursor.consistent ? cache.maxEntryBytes : 0,
-      onComplete: async (whole) => {
-        done(false);
-        if (whole)
-          await cache.set(key, {
-            contentType: CONTENT_TYPES[format],
-            truncated: cursor.truncated,
-            body: whole,
-          });
-      },
+      const answer = await spoolAnswer(cursor, format, {
+        memoryBytes: config.querySpoolMemoryBytes,
+        maxBytes: config.queryMaxAnswerBytes,
+        tooLarge: () => answerTooLarge(config.queryMaxAnswerBytes),
+      });
+      return { answer, truncated: cursor.truncated, consistent: cursor.consistent };
+    })().catch((error: unknown) => {
+      throw translate(error, locate);
     });
+    done(false);
+    // A lagging replica's answer must not be stored under the newer version's key.
+    if (!spooled.consistent || spooled.answer.size > cache.maxEntryBytes)
+      return spooledAnswer(format, spooled.answer, spooled.truncated);
+    const whole = await spooled.answer.toBuffer();
+    await spooled.answer.discard();
+    await cache.set(key, { contentType: CONTENT_TYPES[format], truncated: spooled.truncated, body: whole });
+    return { ...wholeAnswer(CONTENT_TYPES[format], whole, spooled.truncated), cached: false };
   }
 
   const { exportDataset } = createDatasetExport({
-    readPool: deps.readPool,
+    pool,
+    restricted: deps.queryPool !== undefined,
     catalog: deps.catalog,
-    timeoutMs: config.queryTimeoutMs,
+    config,
   });
   return { run, exportDataset };
 }

@@ -1,8 +1,11 @@
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 import {
+  connectDatabase,
   createMemoryCache,
   createServer,
   createServiceMetrics,
+  loadConfig,
   migrate,
   type App,
   type Cache,
@@ -22,11 +25,22 @@ import {
   newTableName,
 } from '../datasets/dataset-tables.ts';
 import type { QueryAnswer } from './answers.ts';
-import type { QueryConfig } from './query.config.ts';
+import { queryConfigSchema, type QueryConfig } from './query.config.ts';
 import { queryRoutes } from './query.routes.ts';
 import { createQueryService, type QueryService } from './query.service.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** A DataLab pool (metered, as every pool DataLab opens) of one connection: proves each query gives it back. */
+export function oneConnection(url: string = inject('databaseUrl')): Promise<Database> {
+  return connectDatabase({
+    url,
+    poolSize: 1,
+    connectTimeoutMs: 5000,
+    applicationName: 'datalab-test-one-connection',
+    logger: silentLogger,
+  });
+}
 
 /** The test database with the data-service's schema (and the datalab_reader role) in place. */
 export async function queryTestDatabase(): Promise<Database> {
@@ -83,6 +97,7 @@ export async function bumpVersion(pool: Pool, dataset: Pick<Dataset, 'id'>): Pro
 }
 
 export const testQueryConfig: QueryConfig = {
+  ...loadConfig(queryConfigSchema, {}),
   queryTimeoutMs: 5000,
   queryMaxRows: 1000,
   queryCacheTtlSeconds: 60,
@@ -95,7 +110,9 @@ export function queryTestService(
   db: Database,
   options: { config?: Partial<QueryConfig>; readPool?: Pool; cache?: Cache; metrics?: ServiceMetrics } = {},
 ): QueryService {
+  // The test login stands in for the query login (it may set temp_file_limit).
   return createQueryService({
+    queryPool: options.readPool ?? db.readPool,
     readPool: options.readPool ?? db.readPool,
     catalog: createCatalog(createDatasetsRepository(db.pool)),
     cache: options.cache ?? createMemoryCache(1 << 22),

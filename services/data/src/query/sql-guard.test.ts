@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '@datalab/platform';
-import { guardSql } from './sql-guard.ts';
+import { guardSql, memoizedGuard } from './sql-guard.ts';
 
 async function refusal(sql: string): Promise<AppError> {
   const error = await guardSql(sql).then(
@@ -165,5 +165,27 @@ describe('the SQL guard', () => {
     const c = await guardSql('SELECT region FROM sales WHERE amount > 11');
     expect(a.normalized).toBe(b.normalized);
     expect(a.normalized).not.toBe(c.normalized);
+  });
+});
+
+describe('the guard’s memory of accepted SQL', () => {
+  // A long IN list: its parse tree is many times the size of its text.
+  const longQuery = (seed: number) =>
+    `SELECT region FROM sales WHERE amount IN (${Array.from({ length: 2000 }, (_, i) => seed * 10_000 + i).join(',')})`;
+
+  it('answers the same SQL again from memory', async () => {
+    const guard = memoizedGuard(16 * 1024 * 1024);
+    const sql = longQuery(1);
+    expect(await guard(sql)).toBe(await guard(sql));
+  });
+
+  it('is bounded by bytes: a few large parse trees push the oldest out, however few they are', async () => {
+    const guard = memoizedGuard(1024 * 1024);
+    const first = await guard(longQuery(0));
+    for (let seed = 1; seed <= 20; seed++) await guard(longQuery(seed));
+    // Parsed again, not remembered: a new object with equal content.
+    const again = await guard(longQuery(0));
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
   });
 });

@@ -1,3 +1,4 @@
+import { createBoundedLru } from '@datalab/platform';
 import { hasSqlDetails, parse } from 'libpg-query';
 import {
   ALLOWED_FUNCTIONS,
@@ -243,19 +244,24 @@ export async function guardSql(sql: string): Promise<GuardedSql> {
   };
 }
 
+/** Estimated memory of one remembered answer beside its key (the SQL): the parse tree text, the references. */
+function guardedBytes(guarded: GuardedSql): number {
+  return guarded.normalized.length * 2 + guarded.references.length * 160;
+}
+
 /**
  * guardSql, remembered by SQL text: the same dashboards send the same SQL
  * again and again, and parsing and walking it is a good part of a cached
- * answer's cost. Only accepted SQL is kept; the memory is bounded.
+ * answer's cost. Only accepted SQL is kept, least recently used first out
+ * once the estimate passes `maxBytes` (a parse tree is many times its SQL).
  */
-export function memoizedGuard(maxEntries = 1000): (sql: string) => Promise<GuardedSql> {
-  const known = new Map<string, GuardedSql>();
+export function memoizedGuard(maxBytes: number): (sql: string) => Promise<GuardedSql> {
+  const known = createBoundedLru<GuardedSql>({ maxBytes, sizeOf: guardedBytes });
   return async (sql) => {
     const hit = known.get(sql);
     if (hit) return hit;
     const guarded = await guardSql(sql);
-    if (known.size >= maxEntries) known.clear();
-    known.set(sql, guarded);
+    known.set(sql, guarded, Infinity);
     return guarded;
   };
 }
