@@ -9,6 +9,18 @@ export const dataConfigSchema = {
     1024 * 1024 * 1024,
     1,
   ),
+  uploadMinBytesPerSecond: f.integer(
+    'DATA_UPLOAD_MIN_BYTES_PER_SECOND',
+    'Slowest rate an upload may arrive at, measured over each DATA_UPLOAD_RATE_WINDOW_MS; slower ones get 408.',
+    1024,
+    1,
+  ),
+  uploadRateWindowMs: f.integer(
+    'DATA_UPLOAD_RATE_WINDOW_MS',
+    'Window over which the upload rate is measured; the first window is the grace period.',
+    10_000,
+    100,
+  ),
   maxColumns: f.integer('DATA_MAX_COLUMNS', 'Most columns a dataset may have.', 2000, 1, 10000),
   maxCellBytes: f.integer(
     'DATA_MAX_CELL_BYTES',
