@@ -41,6 +41,31 @@ export const dataConfigSchema = {
     1000,
     10,
   ),
+  maxRowGroupBytes: f.integer(
+    'DATA_MAX_ROW_GROUP_BYTES',
+    'Most memory decoding one Parquet row group may take (its pages unpacked, and its values).',
+    256 * 1024 * 1024,
+    1024,
+  ),
+  maxZipEntries: f.integer('DATA_MAX_ZIP_ENTRIES', 'Most zip entries an Excel workbook may hold.', 1000, 1),
+  maxUnzippedBytes: f.integer(
+    'DATA_MAX_UNZIPPED_BYTES',
+    'Largest an Excel workbook may be once unpacked, all its entries together.',
+    1024 * 1024 * 1024,
+    1024,
+  ),
+  maxZipRatio: f.integer(
+    'DATA_MAX_ZIP_RATIO',
+    'Most an entry of an Excel workbook over 1 MiB may grow when unpacked (unpacked / packed).',
+    100,
+    1,
+  ),
+  maxSharedStringsBytes: f.integer(
+    'DATA_MAX_SHARED_STRINGS_BYTES',
+    'Largest unpacked shared strings table of an Excel workbook (it is held in memory whole).',
+    64 * 1024 * 1024,
+    1024,
+  ),
   ...queryConfigSchema,
   ...jobsConfigSchema,
 };
