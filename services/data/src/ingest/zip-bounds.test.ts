@@ -15,6 +15,8 @@ interface ZipEntry {
   declared?: number;
   /** Left out of the directory: only its local header shows it. */
   hidden?: boolean;
+  /** Unix mode (file type and permissions), as a zip made on Unix records it. */
+  mode?: number;
 }
 
 /** A deflated zip, written by hand so that it can lie. Checksums are left 0: the bounds do not read them. */
@@ -44,6 +46,10 @@ function zipOf(entries: ZipEntry[]): Buffer {
       central.writeUInt32LE(size, 24);
       central.writeUInt16LE(name.length, 28);
       central.writeUInt32LE(offset, 42);
+      if (entry.mode !== undefined) {
+        central.writeUInt16LE((3 << 8) | 20, 4);
+        central.writeUInt32LE(entry.mode * 0x10000, 38);
+      }
       directory.push(central, name);
     }
     offset += 30 + name.length + packed.length;
@@ -142,6 +148,22 @@ describe('checkZip: what unpacking a workbook may cost', () => {
     );
     expect(error?.kind).toBe('unsupported');
     expect(error?.message).toMatch(/entries do not follow one another/);
+  });
+
+  it.each(['../../etc/cron.d/x', '/etc/passwd', 'xl/../../x.xml', 'C:/Windows/x', 'xl\\..\\x'])(
+    'refuses an entry named %s, which points outside the workbook',
+    async (name) => {
+      const error = await check(zipOf([{ name, data: text(10) }]));
+      expect(error?.kind).toBe('invalid');
+      expect(error?.message).toContain(`"${name}" is named to point outside the workbook`);
+    },
+  );
+
+  it('refuses a symbolic link', async () => {
+    const error = await check(
+      zipOf([{ name: 'xl/link.xml', data: Buffer.from('/etc/passwd'), mode: 0o120777 }]),
+    );
+    expect(error?.message).toContain('"xl/link.xml" is a symbolic link');
   });
 
   it('refuses what is not a zip at all', async () => {

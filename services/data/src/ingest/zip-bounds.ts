@@ -25,6 +25,8 @@ interface Entry {
   compressedSize: number;
   size: number;
   localOffset: number;
+  /** Unix file type and mode in the upper 16 bits, when the zip was made on Unix. */
+  externalAttributes: number;
 }
 
 const END_OF_DIRECTORY = 0x06054b50;
@@ -81,11 +83,33 @@ async function entriesAt(file: TempFile, offset: number, length: number, count: 
       compressedSize: bytes.readUInt32LE(at + 20),
       size: bytes.readUInt32LE(at + 24),
       localOffset: bytes.readUInt32LE(at + 42),
+      externalAttributes: bytes.readUInt32LE(at + 38),
       name: bytes.toString('utf8', at + 46, at + 46 + nameLength),
     });
     at += 46 + nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32);
   }
   return entries;
+}
+
+/** `/etc/x`, `C:x`, `a/../../x`, `a\\x`: names that would point outside wherever the zip were unpacked. */
+const ESCAPING_NAME = /^[/\\]|^[a-z]:|(^|[/\\])\.\.([/\\]|$)|\\/i;
+const UNIX_FILE_TYPE = 0o170000;
+const UNIX_SYMLINK = 0o120000;
+
+/**
+ * DataLab never unpacks a workbook to disk, but an entry named to escape, or a link, has no place in
+ * one: refusing it keeps any later tool that does unpack from following it.
+ */
+function checkNames(entries: Entry[]): void {
+  for (const entry of entries) {
+    const link = ((entry.externalAttributes >>> 16) & UNIX_FILE_TYPE) === UNIX_SYMLINK;
+    if (link || ESCAPING_NAME.test(entry.name)) {
+      const what = link ? 'is a symbolic link' : 'is named to point outside the workbook';
+      throw new IngestError('invalid', `The workbook's entry "${entry.name}" ${what}`, [
+        { line: 1, column: entry.name, message: what },
+      ]);
+    }
+  }
 }
 
 function checkDeclared(entries: Entry[], limits: ZipLimits): void {
@@ -173,6 +197,7 @@ async function checkInflated(file: TempFile, entry: Entry): Promise<void> {
  */
 export async function checkZip(file: TempFile, limits: ZipLimits): Promise<void> {
   const { entries, offset } = await directory(file, limits);
+  checkNames(entries);
   checkDeclared(entries, limits);
   for (const entry of await withData(file, entries, offset)) await checkInflated(file, entry);
 }
