@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tricklingUpload } from '../slow-writer.ts';
-import { bearer, startStack, type Stack } from './stack.ts';
+import { parquet, python, removeFiles, WORKBOOK } from './files.fixtures.ts';
+import { bearer, expectProblem, startStack, type Stack } from './stack.ts';
 
 /**
  * API4:2023 Unrestricted Resource Consumption — what one upload may take from everyone else: the
  * data-service's database connections (an upload is received whole before a transaction opens, and
- * one slower than DATA_UPLOAD_MIN_BYTES_PER_SECOND is ended with 408).
+ * one slower than DATA_UPLOAD_MIN_BYTES_PER_SECOND is ended with 408), and its memory (a Parquet
+ * row group or an Excel shared strings table is bounded by bytes before it is decoded).
  */
+
+const MIB = 1024 * 1024;
 
 const POOL_SIZE = 2;
 const WINDOW_MS = 3000;
@@ -21,11 +25,26 @@ describe('uploads cannot exhaust what other users need', () => {
       DATABASE_POOL_SIZE: String(POOL_SIZE),
       DATA_UPLOAD_RATE_WINDOW_MS: String(WINDOW_MS),
       DATA_UPLOAD_MIN_BYTES_PER_SECOND: '1024',
+      DATA_MAX_ROW_GROUP_BYTES: String(4 * MIB),
+      DATA_MAX_SHARED_STRINGS_BYTES: String(MIB),
     });
     editor = (await stack.signedIn('editor')).token;
     reader = (await stack.signedIn('viewer')).token;
   }, 180_000);
-  afterAll(() => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    await removeFiles();
+  });
+
+  const upload = (file: Buffer, filename: string) => {
+    const form = new FormData();
+    form.append('file', new Blob([file]), filename);
+    return fetch(`${stack.url}/api/v1/data/datasets`, {
+      method: 'POST',
+      headers: bearer(editor),
+      body: form,
+    });
+  };
 
   const list = (token: string) =>
     fetch(`${stack.url}/api/v1/data/datasets`, { headers: bearer(token), signal: AbortSignal.timeout(5000) });
@@ -63,6 +82,31 @@ describe('uploads cannot exhaust what other users need', () => {
     expect(Date.now() - started).toBeLessThan(WINDOW_MS * 4);
     const mine = (await (await list(editor)).json()) as { total: number };
     expect(mine.total).toBe(0);
+    stack.assertAlive();
+  });
+
+  it('refuses a Parquet row group past DATA_MAX_ROW_GROUP_BYTES, naming it, and loads the same rows in smaller groups', async () => {
+    const rows = 'SELECT i, i % 7 AS kind FROM range(600000) t(i)';
+    const whole = await parquet(rows, 'one-group.parquet');
+    const problem = await expectProblem(await upload(whole, 'one_group.parquet'), 413);
+    expect(problem.detail).toMatch(
+      /row group 1 would take more than the 4194304 bytes .*\(DATA_MAX_ROW_GROUP_BYTES\)/,
+    );
+    expect(problem.errors).toEqual([expect.objectContaining({ field: 'line 1' })]);
+    const split = await upload(await parquet(rows, 'groups.parquet', 20_000), 'groups.parquet');
+    expect(split.status, await split.clone().text()).toBe(201);
+    expect(((await split.json()) as { rows_written: number }).rows_written).toBe(600_000);
+  });
+
+  it('refuses an xlsx whose shared strings pass DATA_MAX_SHARED_STRINGS_BYTES before holding them, and loads a smaller one', async () => {
+    const big = await python(`${WORKBOOK}\nworkbook(sys.argv[1], SST % ('x' * 2_000_000))`, 'big-sst.xlsx');
+    const problem = await expectProblem(await upload(big, 'big_sst.xlsx'), 413);
+    expect(problem.detail).toMatch(
+      /"xl\/sharedStrings.xml" is \d+ bytes unpacked; at most 1048576 .*\(DATA_MAX_SHARED_STRINGS_BYTES\)/,
+    );
+    const small = await python(`${WORKBOOK}\nworkbook(sys.argv[1], SST % ('x' * 500_000))`, 'small-sst.xlsx');
+    const loaded = await upload(small, 'small_sst.xlsx');
+    expect(loaded.status, await loaded.clone().text()).toBe(201);
     stack.assertAlive();
   });
 });
