@@ -45,7 +45,11 @@ export async function buildApp(deps: DataDeps): Promise<App> {
     createIngestMetrics(deps.metrics),
     lookups.changed,
   );
-  datasetsRoutes(app, datasets, config.maxUploadBytes);
+  datasetsRoutes(app, datasets, {
+    maxBytes: config.maxUploadBytes,
+    minBytesPerSecond: config.uploadMinBytesPerSecond,
+    rateWindowMs: config.uploadRateWindowMs,
+  });
   queryRoutes(
     app,
     createQueryService({

@@ -7,6 +7,7 @@ export type ErrorKind =
   | 'forbidden'
   | 'not_found'
   | 'conflict'
+  | 'too_slow'
   | 'too_large'
   | 'rate_limited'
   | 'unavailable';
@@ -44,6 +45,7 @@ export const statusByKind: Readonly<Record<ErrorKind, number>> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  too_slow: 408,
   too_large: 413,
   rate_limited: 429,
   unavailable: 503,

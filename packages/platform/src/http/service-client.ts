@@ -63,6 +63,7 @@ const kindByStatus: Record<number, ErrorKind> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  408: 'too_slow',
   409: 'conflict',
   413: 'too_large',
   422: 'invalid',

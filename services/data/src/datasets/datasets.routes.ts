@@ -13,12 +13,13 @@ import {
 } from './datasets.schemas.ts';
 import type { DatasetsService } from './datasets.service.ts';
 import { readUpload } from './upload-request.ts';
+import type { UploadLimits } from './upload-spool.ts';
 
 const tags = ['datasets'];
 const uploadDescription =
   'multipart/form-data: option fields first (name, description, visibility, format, delimiter, quote, header, encoding, sheet, types, on_error), then the file in the field "file". Options may also be query parameters.';
 
-export function datasetsRoutes(app: App, datasets: DatasetsService, maxUploadBytes: number): void {
+export function datasetsRoutes(app: App, datasets: DatasetsService, uploadLimits: UploadLimits): void {
   app.post(
     '/api/v1/data/datasets',
     {
@@ -33,8 +34,8 @@ export function datasetsRoutes(app: App, datasets: DatasetsService, maxUploadByt
     async (request, reply) => {
       // A refused upload is answered before its body is read to the end: close the connection after.
       void reply.header('connection', 'close');
-      const { options, file } = await readUpload(request, maxUploadBytes);
-      const created = await datasets.create(principalOf(request), options, file);
+      const { options, file, remove } = await readUpload(request, uploadLimits);
+      const created = await datasets.create(principalOf(request), options, file).finally(remove);
       void reply.removeHeader('connection');
       return reply.code(201).send(created);
     },
@@ -54,8 +55,10 @@ export function datasetsRoutes(app: App, datasets: DatasetsService, maxUploadByt
     },
     async (request, reply) => {
       void reply.header('connection', 'close');
-      const { options, file } = await readUpload(request, maxUploadBytes);
-      const written = await datasets.addVersion(principalOf(request), request.params.id, options, file);
+      const { options, file, remove } = await readUpload(request, uploadLimits);
+      const written = await datasets
+        .addVersion(principalOf(request), request.params.id, options, file)
+        .finally(remove);
       void reply.removeHeader('connection');
       return reply.code(201).send(written);
     },

@@ -3,23 +3,25 @@ import { Compile } from 'typebox/compile';
 import { AppError } from '@datalab/platform';
 import { UploadOptions } from './datasets.schemas.ts';
 import type { UploadedFile } from './datasets.service.ts';
+import { spoolUpload, type UploadLimits } from './upload-spool.ts';
 
 const checkOptions = Compile(UploadOptions);
 
 /**
  * The upload's options (query parameters, and multipart fields sent before the
- * file — curl -F keeps the order) and the file as a stream, never buffered.
+ * file — curl -F keeps the order) and the file, received whole into a temporary
+ * file (never into memory): `remove` deletes it once the upload is answered.
  */
 export async function readUpload(
   request: FastifyRequest,
-  maxBytes: number,
-): Promise<{ options: UploadOptions; file: UploadedFile }> {
+  limits: UploadLimits,
+): Promise<{ options: UploadOptions; file: UploadedFile; remove: () => Promise<void> }> {
   if (!request.isMultipart()) {
     throw new AppError('invalid', 'Send the file as multipart/form-data in a field named "file"', {
       errors: [{ field: 'file', message: 'is missing' }],
     });
   }
-  const part = await request.file({ limits: { fileSize: maxBytes, fields: 30, files: 1 } });
+  const part = await request.file({ limits: { fileSize: limits.maxBytes, fields: 30, files: 1 } });
   if (!part || part.fieldname !== 'file') {
     throw new AppError('invalid', 'No file: send it in a multipart field named "file"', {
       errors: [{ field: 'file', message: 'is missing' }],
@@ -44,9 +46,10 @@ export async function readUpload(
       },
     );
   }
-  // Past the limit busboy just stops the stream short; make that an error, so nothing half-loaded is kept.
-  part.file.once('limit', () => {
-    part.file.destroy(new AppError('too_large', `The file is larger than the ${maxBytes} bytes allowed`));
-  });
-  return { options: fields, file: { stream: part.file, filename: part.filename } };
+  const spooled = await spoolUpload(part.file, limits);
+  return {
+    options: fields,
+    file: { stream: spooled.open(), filename: part.filename },
+    remove: () => spooled.remove(),
+  };
 }

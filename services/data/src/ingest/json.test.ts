@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { load, refusal, typesOf } from './testing.ts';
+import { MAX_JSON_DEPTH } from './json.ts';
 
 describe('JSON ingestion', () => {
   it('round-trips an array of objects, with nested values as JSON and missing keys as null', async () => {
@@ -122,5 +123,24 @@ describe('JSON ingestion', () => {
     const error = await refusal(`[{"a":1},${wide}]`, { limits: { maxColumns: 20 } });
     expect(error.kind).toBe('too_large');
     expect(error.message).toBe('Line 2: the file has 21 columns; at most 20 are allowed');
+  });
+});
+
+describe('deeply nested JSON', () => {
+  it('refuses a value nested deeper than MAX_JSON_DEPTH, naming its line, in JSON and NDJSON', async () => {
+    const deep = `{"a":${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}}`;
+    for (const [filename, file] of [
+      ['x.json', `[{"a":1},\n${deep}]`],
+      ['x.ndjson', `{"a":1}\n${deep}\n`],
+    ]) {
+      const error = await refusal(file!, { filename });
+      expect(error.message).toMatch(/line 2: the value is nested deeper than 512 levels/);
+    }
+  });
+
+  it('loads a value nested as deep as MAX_JSON_DEPTH', async () => {
+    const nested = `${'['.repeat(MAX_JSON_DEPTH - 1)}1${']'.repeat(MAX_JSON_DEPTH - 1)}`;
+    const { result } = await load(`{"a":${nested}}\n`, { filename: 'x.ndjson' });
+    expect(result.rowsWritten).toBe(1);
   });
 });

@@ -144,8 +144,33 @@ async function* ndjsonLines(text: AsyncIterable<Buffer>, limit: number): AsyncGe
 
 type Parsed = { line: number; object: Record<string, unknown> } | { line: number; reject: string };
 
+/**
+ * Deepest nesting a value may have. JSON.parse copes with any depth, but what handles the value
+ * next (JSON.stringify, a type check) recurses, and a value nested 100,000 deep overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Whether the JSON text nests deeper than MAX_JSON_DEPTH, brackets inside strings not counted. */
+function tooDeep(text: string): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === BACKSLASH) i++;
+      else if (code === QUOTE) inString = false;
+    } else if (code === QUOTE) inString = true;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > MAX_JSON_DEPTH) return true;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
 function parseItem(item: Item): Parsed {
   if ('reject' in item) return item;
+  if (tooDeep(item.text))
+    return { line: item.line, reject: `the value is nested deeper than ${MAX_JSON_DEPTH} levels` };
   let value: unknown;
   try {
     value = JSON.parse(item.text);

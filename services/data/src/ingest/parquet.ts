@@ -1,8 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import type { FileHandle } from 'node:fs/promises';
 import {
   parquetMetadataAsync,
   parquetRead,
@@ -14,6 +10,8 @@ import {
 import { compressors } from 'hyparquet-compressors';
 import type { ColumnType } from '../datasets/datasets.types.ts';
 import { IngestError, lineError, tooManyColumns } from './errors.ts';
+import { budgetedCompressors, declaredRowGroupBytes, rowGroupTooLarge } from './parquet-budget.ts';
+import { readAt, tempFileOf } from './temp-file.ts';
 import type { IngestOptions, Source, SourceRow } from './types.ts';
 
 /** Rows handed on at a time from a decoded row group. */
@@ -104,27 +102,30 @@ function fileBuffer(handle: FileHandle, byteLength: number): AsyncBuffer {
   return {
     byteLength,
     async slice(start, end = byteLength) {
-      const bytes = new Uint8Array(end - start);
-      let filled = 0;
-      while (filled < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, start + filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return filled === bytes.length ? bytes.buffer : bytes.buffer.slice(0, filled);
+      const bytes = await readAt(handle, start, Math.max(0, Math.min(end, byteLength) - start));
+      // Buffer.alloc gives each read an ArrayBuffer of its own, starting at 0.
+      const buffer = bytes.buffer as ArrayBuffer;
+      return bytes.length === buffer.byteLength ? buffer : buffer.slice(0, bytes.length);
     },
   };
 }
 
-/** One row group decoded at a time: memory follows the file's row group size, not its total size. */
+/**
+ * One row group decoded at a time, each within DATA_MAX_ROW_GROUP_BYTES: first as its metadata
+ * declares, then page by page as each is unpacked. Memory follows the file's row group size (which
+ * the writer chose), not its total size.
+ */
 async function* rowGroups(
   file: AsyncBuffer,
   metadata: FileMetaData,
   names: string[],
+  maxBytes: number,
 ): AsyncGenerator<SourceRow[]> {
   let rowStart = 0;
-  for (const group of metadata.row_groups) {
+  for (const [index, group] of metadata.row_groups.entries()) {
     const rowEnd = rowStart + Number(group.num_rows);
+    const refuse = () => rowGroupTooLarge({ index, firstRow: rowStart + 1 }, maxBytes);
+    if (declaredRowGroupBytes(group) > maxBytes) throw refuse();
     let rows: unknown[][] = [];
     try {
       await parquetRead({
@@ -133,13 +134,14 @@ async function* rowGroups(
         columns: names,
         rowStart,
         rowEnd,
-        compressors,
+        compressors: budgetedCompressors(compressors, { left: maxBytes }, refuse),
         parsers: PARSERS,
         onComplete: (data: unknown[][]) => {
           rows = data;
         },
       });
     } catch (error) {
+      if (error instanceof IngestError) throw error;
       throw lineError(
         'unsupported',
         rowStart + 1,
@@ -158,18 +160,9 @@ async function* rowGroups(
  * (deleted by `close`, also when opening fails) and then read by byte ranges.
  */
 export async function openParquet(chunks: AsyncIterable<Buffer>, options: IngestOptions): Promise<Source> {
-  const directory = await mkdtemp(join(tmpdir(), 'datalab-ingest-'));
-  const path = join(directory, 'upload.parquet');
-  let handle: FileHandle | undefined;
-  const close = async (): Promise<void> => {
-    await handle?.close();
-    handle = undefined;
-    await rm(directory, { recursive: true, force: true });
-  };
+  const temp = await tempFileOf(chunks, 'upload.parquet');
   try {
-    await pipeline(chunks, createWriteStream(path));
-    handle = await open(path, 'r');
-    const file = fileBuffer(handle, (await handle.stat()).size);
+    const file = fileBuffer(temp.handle, temp.size);
     let metadata: FileMetaData;
     try {
       metadata = await parquetMetadataAsync(file);
@@ -187,11 +180,11 @@ export async function openParquet(chunks: AsyncIterable<Buffer>, options: Ingest
       names,
       declared: columns.map(columnType),
       textual: false,
-      batches: rowGroups(file, metadata, names),
-      close,
+      batches: rowGroups(file, metadata, names, options.limits.maxRowGroupBytes),
+      close: () => temp.close(),
     };
   } catch (error) {
-    await close();
+    await temp.close();
     throw error;
   }
 }

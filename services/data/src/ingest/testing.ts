@@ -14,6 +14,11 @@ export const LIMITS: IngestLimits = {
   maxCellBytes: 1024 * 1024,
   maxErrorsReported: 20,
   sampleRows: 1000,
+  maxRowGroupBytes: 256 * 1024 * 1024,
+  maxZipEntries: 1000,
+  maxUnzippedBytes: 1024 * 1024 * 1024,
+  maxZipRatio: 100,
+  maxSharedStringsBytes: 64 * 1024 * 1024,
 };
 
 export interface Loaded {

@@ -1,9 +1,10 @@
 import type { ColumnType, DatasetColumn } from '../datasets/datasets.types.ts';
+import type { ZipLimits } from './zip-bounds.ts';
 
 export type SourceFormat = 'csv' | 'json' | 'ndjson' | 'parquet' | 'xlsx';
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-16be' | 'latin1';
 
-export interface IngestLimits {
+export interface IngestLimits extends ZipLimits {
   /** More columns than this refuses the file as too large, as soon as the header is read. */
   maxColumns: number;
   /** Largest single value, in UTF-8 bytes. */
@@ -12,6 +13,8 @@ export interface IngestLimits {
   maxErrorsReported: number;
   /** Rows read to infer column types before every row is checked against them. */
   sampleRows: number;
+  /** Most bytes decoding one Parquet row group may take (DATA_MAX_ROW_GROUP_BYTES). */
+  maxRowGroupBytes: number;
 }
 
 export interface IngestOptions {

@@ -1,6 +1,9 @@
+import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import ExcelJS, { type CellValue, type Row } from 'exceljs';
 import { IngestError, tooManyColumns } from './errors.ts';
+import { tempFileOf, type TempFile } from './temp-file.ts';
+import { checkZip } from './zip-bounds.ts';
 import type { IngestOptions, Source, SourceRow } from './types.ts';
 
 /** A cell's value once exceljs's wrappers (formula, rich text, hyperlink) are taken off. */
@@ -101,10 +104,25 @@ function tripwire() {
   };
 }
 
-/** An Excel .xlsx workbook, read as a stream: the first row of the sheet names the columns. */
+/**
+ * An Excel .xlsx workbook: written to a temporary file, its zip checked against the limits
+ * (zip-bounds.ts), then read as a stream. The first row of the sheet names the columns.
+ */
 export async function openXlsx(chunks: AsyncIterable<Buffer>, options: IngestOptions): Promise<Source> {
+  const file = await tempFileOf(chunks, 'upload.xlsx');
+  try {
+    await checkZip(file, options.limits);
+    return await readWorkbook(file, options);
+  } catch (error) {
+    await file.close();
+    throw error;
+  }
+}
+
+async function readWorkbook(file: TempFile, options: IngestOptions): Promise<Source> {
   const wire = tripwire();
-  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(wire.endOnFailure(chunks)), {
+  const input = Readable.from(wire.endOnFailure(createReadStream(file.path)));
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input, {
     sharedStrings: 'cache',
     // Styles are what tell a date from a number.
     styles: 'cache',
@@ -154,7 +172,11 @@ export async function openXlsx(chunks: AsyncIterable<Buffer>, options: IngestOpt
     batches: batches(),
     // After a failure exceljs may never settle: closing must not wait for it then.
     close: async () => {
-      await wire.wrap(rows.return(undefined));
+      try {
+        await wire.wrap(rows.return(undefined));
+      } finally {
+        await file.close();
+      }
     },
   };
 }
