@@ -6,6 +6,7 @@ export * from './logging/logger.ts';
 export * from './metrics/metrics.ts';
 export * from './tracing/tracing.ts';
 export * from './server/server.ts';
+export { sendContinue } from './server/expect-continue.ts';
 export * from './server/health.ts';
 export * from './server/request-id.ts';
 export * from './server/shutdown.ts';

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { NotReady, Problem, Readiness, ServiceInfo, type ServiceName } from '@datalab/contracts';
 import { handleError, handleNotFound, problemDocument, sendProblem } from '../errors/problem.ts';
 import { Gauge, type ServiceMetrics } from '../metrics/metrics.ts';
+import { answerClientError } from './client-errors.ts';
+import { deferContinue } from './expect-continue.ts';
 import { checkDependencies, type DependencyCheck } from './health.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { originForm } from './request-target.ts';
@@ -55,6 +57,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     rewriteUrl: originForm,
+    clientErrorHandler: answerClientError,
     ...(tracingEnabled() ? { serverFactory: tracedServerFactory(options.service) } : {}),
     ajv: {
       customOptions: {
@@ -80,6 +83,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
+  deferContinue(app);
   // While closing, answers in flight ask the client to hang up, so their
   // keep-alive connections do not hold the shutdown open.
   let closing = false;

@@ -12,6 +12,8 @@ export async function proxyRoutes(app: App, options: ProxyOptions): Promise<void
     for (const { name, prefix } of options.upstreams.definitions) {
       const handler = {
         schema: { hide: true },
+        // The proxy checks the body's size before it asks for the body.
+        config: { continuesInHandler: true },
         handler: (request, reply) => proxyRequest(name, request, reply, options),
       } satisfies Parameters<typeof scope.all>[1];
       scope.all(prefix, handler);

@@ -6,6 +6,8 @@ export interface UpstreamAnswer {
   statusCode: number;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable;
+  /** The trailers that followed the body; empty until the body has ended. */
+  trailers: () => Record<string, string | string[]>;
 }
 
 export function announcedLength(value: string | string[] | undefined): number | undefined {
@@ -42,7 +44,8 @@ const BODYLESS_STATUS = new Set([204, 304]);
 class AnswerHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] | undefined;
   private stream: Readable | undefined;
-  private head: Omit<UpstreamAnswer, 'body'> | undefined;
+  private head: Omit<UpstreamAnswer, 'body' | 'trailers'> | undefined;
+  private trailers: Record<string, string | string[]> = {};
 
   constructor(
     private readonly wholeBytes: number,
@@ -77,7 +80,7 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
         callback(error);
       },
     });
-    this.resolve({ ...this.head, body: this.stream });
+    this.resolve({ ...this.head, body: this.stream, trailers: () => this.trailers });
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -85,14 +88,18 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
     else if (this.stream && !this.stream.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[]>,
+  ): void {
+    this.trailers = trailers;
     if (this.stream) {
       this.stream.push(null);
       return;
     }
     const chunks = this.chunks ?? [];
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    this.resolve({ ...this.head!, body });
+    this.resolve({ ...this.head!, body, trailers: () => this.trailers });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
