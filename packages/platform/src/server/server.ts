@@ -38,6 +38,8 @@ export interface ServerOptions {
    * is the client and not the load balancer: `true`, or addresses/CIDRs. Default none.
    */
   trustProxy?: boolean | string[];
+  /** On close, how long requests in flight may run before their connections are closed. */
+  drainMs?: number;
   /** What `/openapi.json` serves; the service's own document by default (the gateway serves an aggregate). */
   openApiDocument?: (own: () => unknown) => unknown;
 }
@@ -85,11 +87,17 @@ export async function createServer(options: ServerOptions): Promise<App> {
   });
   deferContinue(app);
   // While closing, answers in flight ask the client to hang up, so their
-  // keep-alive connections do not hold the shutdown open.
+  // keep-alive connections do not hold the shutdown open; after the drain time, the connections
+  // still busy (an endless stream, a slow upload or download) are closed: their requests were not
+  // answered, so nothing they sent was acknowledged.
   let closing = false;
+  let drain: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
+    drain = setTimeout(() => app.server.closeAllConnections(), options.drainMs ?? 0);
+    drain.unref();
   });
+  app.addHook('onClose', async () => clearTimeout(drain));
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });

@@ -95,6 +95,7 @@ export async function createServiceServer(
     dependencies: [...deps.db.dependencies, ...deps.adapters.dependencies, ...(options.dependencies ?? [])],
     bodyLimit: deps.common.bodyLimitBytes,
     trustProxy: parseTrustProxy(deps.common.trustProxy),
+    drainMs: deps.common.shutdownDrainMs,
     ...(options.openApiDocument ? { openApiDocument: options.openApiDocument } : {}),
   });
   if ((options.authentication ?? 'internal') === 'internal')

@@ -88,8 +88,16 @@ const NOT_TRAILERS = new Set([
  * Passes the upstream's head on, and the trailers it announced once its body has ended. Trailers
  * need a body of unknown length (chunked), which is how an upstream sends them.
  */
-function passAnswer(reply: FastifyReply, upstream: UpstreamAnswer): FastifyReply {
+function passAnswer(
+  reply: FastifyReply,
+  upstream: UpstreamAnswer,
+  openStreams: Set<() => void>,
+): FastifyReply {
   void reply.code(upstream.statusCode).headers(endToEnd(upstream.headers, NO_RESPONSE_DROPS));
+  if (String(upstream.headers['content-type']).startsWith('text/event-stream')) {
+    openStreams.add(upstream.finish);
+    reply.raw.once('close', () => openStreams.delete(upstream.finish));
+  }
   if (upstream.body instanceof Readable && upstream.headers['content-length'] === undefined) {
     const trailers = upstream.trailers;
     for (const name of listedNames(upstream.headers.trailer)) {
@@ -132,6 +140,8 @@ export interface ProxyOptions {
   internalToken: (principal: Principal, service: ServiceName) => Promise<string>;
   metrics: UpstreamMetrics;
   limits: BodyLimits;
+  /** How to end each event stream passed on and still open, when the gateway closes. */
+  openEventStreams: Set<() => void>;
 }
 
 // The connection never opened: nothing reached the instance.
@@ -225,7 +235,7 @@ export async function proxyRequest(
         callerGone,
       );
       options.metrics.observe(service, upstream.statusCode >= 500 ? 'error' : 'ok', started);
-      return passAnswer(reply, upstream);
+      return passAnswer(reply, upstream, options.openEventStreams);
     } catch (error) {
       if (callerGone.gone) return reply;
       if (error instanceof AppError && error.kind === 'too_large') refuseUnreadBody(reply, limit);
