@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, JOBS, uploadCsv } from './jobs.fixtures.ts';
+import { openEventStream, startEndlessUpload } from './http.fixtures.ts';
 import { bearer, startStack, type Stack } from './stack.ts';
 
 /**
@@ -12,41 +13,6 @@ import { bearer, startStack, type Stack } from './stack.ts';
  */
 
 const STOP_BUDGET_MS = 3000;
-
-/** Opens an event stream and resolves once its first event has arrived; the stream stays open. */
-function openEventStream(stack: Stack, token: string, jobId: string): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(
-      `${stack.url}${JOBS}/${jobId}/events`,
-      { headers: bearer(token) },
-      (response) => {
-        response.once('data', () => resolve(response));
-        response.on('error', () => {});
-      },
-    );
-    request.on('error', reject);
-  });
-}
-
-/** Starts an upload whose body never finishes arriving: 64 KB now, then a trickle. */
-function startEndlessUpload(stack: Stack, token: string, name: string): http.ClientRequest {
-  const boundary = 'endless';
-  const request = http.request(`${stack.url}/api/v1/data/datasets`, {
-    method: 'POST',
-    headers: { ...bearer(token), 'content-type': `multipart/form-data; boundary=${boundary}` },
-  });
-  request.on('error', () => {});
-  request.write(
-    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\n${name}\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}.csv"\r\n\r\na,b\r\n`,
-  );
-  request.write('1,2\r\n'.repeat(13_000));
-  const trickle = setInterval(
-    () => (request.destroyed ? clearInterval(trickle) : request.write('3,4\r\n')),
-    100,
-  );
-  return request;
-}
 
 describe('stopping DataLab with streams, uploads and exports in flight', () => {
   let stack: Stack;
@@ -84,7 +50,7 @@ describe('stopping DataLab with streams, uploads and exports in flight', () => {
     expect(stopped.exit, stopped.output.slice(-3000)).toEqual({ code: 0, signal: null });
     expect(stopped.output).not.toContain('shutdown timed out');
     expect(stopped.stopMs).toBeLessThan(STOP_BUDGET_MS);
-    for (const stream of streams) expect(stream.closed).toBe(true);
+    for (const stream of streams) expect(stream.response.closed).toBe(true);
     endless.destroy();
     exporting.destroy();
 

@@ -11,6 +11,7 @@ import { loadAccessTokenKeys } from './auth/signing-keys.ts';
 import type { gatewayConfigSchema } from './config.ts';
 import { registerHttpPolicies } from './http/security-headers.ts';
 import { createOpenApiAggregator } from './openapi/openapi.ts';
+import { createCallerShares } from './proxy/caller-shares.ts';
 import { createInternalTokenCache } from './proxy/internal-tokens.ts';
 import { proxyRoutes } from './proxy/proxy.routes.ts';
 import { principalsEndpoint } from './principals/principals.endpoint.ts';
@@ -28,7 +29,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   const dispatcher = new Agent({
     connect: { timeout: config.upstreamConnectTimeoutMs },
     keepAliveTimeout: 10_000,
-    connections: 256,
+    connections: config.upstreamConnections,
   });
   const upstreams = createUpstreams({
     definitions: upstreamDefinitions(config),
@@ -88,6 +89,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     internalToken: createInternalTokenCache(deps.internalKeys.active),
     metrics: createUpstreamMetrics(deps.metrics, upstreams),
     limits: config,
+    shares: createCallerShares(config),
   });
   registerWebUi(app, config.webDistDir ?? DEFAULT_WEB_DIST);
 

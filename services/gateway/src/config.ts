@@ -35,6 +35,24 @@ export const gatewayConfigSchema = {
     1000,
     50,
   ),
+  upstreamConnections: f.integer(
+    'UPSTREAM_CONNECTIONS',
+    'Connections the gateway keeps to each upstream instance, shared by all callers.',
+    256,
+    1,
+  ),
+  upstreamConnectionsPerCaller: f.integer(
+    'UPSTREAM_CONNECTIONS_PER_CALLER',
+    'Requests one caller (user, or address when anonymous) may have in flight to one upstream at once; more are refused with 429, so no caller takes a whole pool.',
+    64,
+    1,
+  ),
+  eventStreamsPerUser: f.integer(
+    'EVENT_STREAMS_PER_USER',
+    'Job event streams one user may hold open at once (per gateway instance); more are refused with 429.',
+    32,
+    1,
+  ),
   upstreamTimeoutMs: f.integer(
     'UPSTREAM_TIMEOUT_MS',
     'Longest wait for an upstream to start answering (response headers).',

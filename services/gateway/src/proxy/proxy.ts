@@ -11,6 +11,7 @@ import type { ServiceName } from '@datalab/contracts';
 import type { Dispatcher } from 'undici';
 import { bodyLimitFor, limitBody, tooLarge, type BodyLimit, type BodyLimits } from './body-limit.ts';
 import { announcedLength, callUpstream, CallerGone, type UpstreamAnswer } from './upstream-call.ts';
+import type { CallerShares } from './caller-shares.ts';
 import type { UpstreamMetrics } from '../upstreams/upstream-metrics.ts';
 import type { Upstreams } from '../upstreams/upstreams.ts';
 
@@ -140,6 +141,8 @@ export interface ProxyOptions {
   internalToken: (principal: Principal, service: ServiceName) => Promise<string>;
   metrics: UpstreamMetrics;
   limits: BodyLimits;
+  /** Takes the caller's places (event streams, upstream connections) for this call, or refuses it. */
+  shares: CallerShares;
   /** How to end each event stream passed on and still open, when the gateway closes. */
   openEventStreams: Set<() => void>;
 }
@@ -191,9 +194,11 @@ export async function proxyRequest(
   reply: FastifyReply,
   options: ProxyOptions,
 ): Promise<FastifyReply> {
+  const release = options.shares(service, incoming);
   // Stop the upstream call when the caller goes away.
   const callerGone = new CallerGone();
   reply.raw.on('close', () => {
+    release();
     if (!reply.raw.writableFinished) callerGone.leave();
   });
 
