@@ -4,6 +4,7 @@ export * from './errors/errors.ts';
 export * from './errors/problem.ts';
 export * from './logging/logger.ts';
 export * from './metrics/metrics.ts';
+export * from './metrics/metrics-server.ts';
 export * from './tracing/tracing.ts';
 export * from './server/server.ts';
 export { sendContinue } from './server/expect-continue.ts';

@@ -1,11 +1,12 @@
 import swaggerUi from '@fastify/swagger-ui';
-import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
+import { createServiceServer, serveMetrics, type App, type ServiceDeps } from '@datalab/platform';
 import { Agent } from 'undici';
 import { registerAuditHook } from './audit/audit.hook.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { createAuditLog } from './audit/audit.service.ts';
 import { enforceAccess, identifyCallers, identityRoutes } from './auth/auth.plugin.ts';
 import { createIdentity } from './auth/identity.ts';
+import { onlyAdmins } from './auth/require-admin.ts';
 import type { RecordSecurityEvent } from './auth/security-events.ts';
 import { loadAccessTokenKeys } from './auth/signing-keys.ts';
 import type { gatewayConfigSchema } from './config.ts';
@@ -55,6 +56,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
 
   const app = await createServiceServer(deps, {
     authentication: 'none',
+    operationsAccess: onlyAdmins('read the gateway’s metrics and instance details'),
     openApiDocument: (own) => openapi.document(own),
   });
   await app.register(swaggerUi, {
@@ -94,11 +96,15 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   registerWebUi(app, config.webDistDir ?? DEFAULT_WEB_DIST);
 
   // Know the upstreams' health before the first request: listen() waits for onReady.
+  let metricsServer: { close: () => Promise<void> } | undefined;
   app.addHook('onReady', async () => {
     await upstreams.refresh();
     upstreams.start();
+    if (config.gatewayMetricsPort !== undefined)
+      metricsServer = await serveMetrics(deps.metrics.registry, deps.common.host, config.gatewayMetricsPort);
   });
   app.addHook('onClose', async () => {
+    await metricsServer?.close();
     upstreams.stop();
     await identity.close();
     await dispatcher.close();

@@ -23,6 +23,11 @@ export const gatewayConfigSchema = {
   aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
   computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),
   vizServiceUrls: serviceUrls('viz-service', 'VIZ_SERVICE_URL', 8004),
+  gatewayMetricsPort: f.optionalPort(
+    'GATEWAY_METRICS_PORT',
+    'Port where the gateway serves /metrics (and /health/live) without credentials, for Prometheus; keep it off the ingress. On the API port /metrics and /info are for admins. Unset: none.',
+    '(unset)',
+  ),
   healthCheckIntervalMs: f.integer(
     'UPSTREAM_HEALTH_INTERVAL_MS',
     'How often the gateway checks each upstream instance.',

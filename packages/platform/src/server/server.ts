@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -40,6 +45,12 @@ export interface ServerOptions {
   trustProxy?: boolean | string[];
   /** On close, how long requests in flight may run before their connections are closed. */
   drainMs?: number;
+  /**
+   * Checks a caller of `/metrics` and `/info` (an onRequest hook that throws to refuse): the
+   * gateway's port is public, so there only admins may read them. Open to all by default (a
+   * service behind the gateway is reached only inside the network).
+   */
+  operationsAccess?: (request: FastifyRequest) => Promise<void>;
   /** What `/openapi.json` serves; the service's own document by default (the gateway serves an aggregate). */
   openApiDocument?: (own: () => unknown) => unknown;
 }
@@ -143,6 +154,7 @@ function registerDependencyGauge(options: ServerOptions): void {
 function registerOperationalRoutes(app: App, options: ServerOptions): void {
   const startedAt = new Date().toISOString();
   const hide = { tags: ['operations'] };
+  const access = options.operationsAccess ? { onRequest: options.operationsAccess } : {};
 
   app.get('/health/live', { schema: { ...hide, summary: 'The process is up.' } }, async () => ({
     status: 'ok',
@@ -164,7 +176,7 @@ function registerOperationalRoutes(app: App, options: ServerOptions): void {
 
   app.get(
     '/info',
-    { schema: { ...hide, summary: 'Who this instance is.', response: { 200: ServiceInfo } } },
+    { ...access, schema: { ...hide, summary: 'Who this instance is.', response: { 200: ServiceInfo } } },
     async () => ({
       name: options.service,
       version: options.version,
@@ -174,7 +186,7 @@ function registerOperationalRoutes(app: App, options: ServerOptions): void {
     }),
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { ...access, schema: { hide: true } }, async (_request, reply) => {
     const body = await options.metrics.registry.metrics();
     return reply.type(options.metrics.registry.contentType).send(body);
   });

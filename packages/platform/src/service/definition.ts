@@ -72,6 +72,7 @@ export interface ServiceServerOptions {
    */
   authentication?: 'internal' | 'none';
   openApiDocument?: ServerOptions['openApiDocument'];
+  operationsAccess?: ServerOptions['operationsAccess'];
 }
 
 function parseTrustProxy(setting: string): boolean | string[] {
@@ -97,6 +98,7 @@ export async function createServiceServer(
     trustProxy: parseTrustProxy(deps.common.trustProxy),
     drainMs: deps.common.shutdownDrainMs,
     ...(options.openApiDocument ? { openApiDocument: options.openApiDocument } : {}),
+    ...(options.operationsAccess ? { operationsAccess: options.operationsAccess } : {}),
   });
   if ((options.authentication ?? 'internal') === 'internal')
     requireInternalToken(app, deps.internalKeys, deps.name);
