@@ -280,5 +280,9 @@ describe('hostile HTTP framing through the gateway', () => {
         expect(instance.state, service.name).toBe('healthy');
         expect(instance.last_error, service.name).toBeUndefined();
       }
+    // No upstream call failed on the gateway's side, whatever callers sent.
+    const metrics = await (await fetch(`${stack.url}/metrics`, { headers: bearer(admin) })).text();
+    expect(metrics).toContain('gateway_upstream_requests_total{');
+    expect(metrics.split('\n').filter((line) => line.includes('outcome="unreachable"'))).toEqual([]);
   });
 });
