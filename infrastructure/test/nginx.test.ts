@@ -94,8 +94,8 @@ describe('infrastructure/nginx/nginx.conf', () => {
     for (const uri of candidates) {
       const nginxUpload = uploads.some((location) => matches(location, uri));
       const gatewayUpload =
-        bodyLimitFor('POST', uri, { proxyBodyLimitBytes: proxyLimit, uploadBodyLimitBytes: uploadLimit }) ===
-        uploadLimit;
+        bodyLimitFor('POST', uri, { proxyBodyLimitBytes: proxyLimit, uploadBodyLimitBytes: uploadLimit })
+          .bytes === uploadLimit;
       expect(nginxUpload, uri).toBe(gatewayUpload);
     }
   });

@@ -48,7 +48,7 @@ describe('a running DataLab, observed from outside', () => {
   });
 
   it('exposes on its live /metrics every metric name a recording rule, an alert or a dashboard panel reads', async () => {
-    const ports = [...SERVICES.map((_, offset) => lab.base + offset), ...(worker ? [workerPort] : [])];
+    const ports = [...lab.scrapePorts, ...(worker ? [workerPort] : [])];
     const pages = await Promise.all(
       ports.map(async (port) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text()),
     );
@@ -76,7 +76,7 @@ describe('a running DataLab, observed from outside', () => {
 
   it('is scraped by a real Prometheus that evaluates the rules and answers every dashboard query', async () => {
     const targets = Object.fromEntries(
-      SERVICES.map((service, offset) => [`datalab-${service}`, `127.0.0.1:${lab.base + offset}`]),
+      SERVICES.map((service, i) => [`datalab-${service}`, `127.0.0.1:${lab.scrapePorts[i]}`]),
     );
     const prometheus = await startPrometheus(
       { ...targets, ...(worker ? { 'datalab-worker': `127.0.0.1:${workerPort}` } : {}) },

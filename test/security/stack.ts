@@ -26,6 +26,15 @@ export interface Stack {
   signedIn: (role: TestUser['role']) => Promise<{ user: TestUser; token: string }>;
   /** Throws with what the process printed when it is no longer running. */
   assertAlive: () => void;
+  /**
+   * SIGTERM, as `npm start` gets it, then the same DataLab started again on the same database
+   * and data directory: how the stop went, and how long it took.
+   */
+  restart: () => Promise<{
+    exit: { code: number | null; signal: NodeJS.Signals | null };
+    stopMs: number;
+    output: string;
+  }>;
   close: () => Promise<void>;
 }
 
@@ -83,7 +92,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
   });
   delete defaults.REDIS_URL;
   const baseEnv = { ...defaults, ...env };
-  const spawned = spawnTs('packages/cli/src/main.ts', ['up'], baseEnv);
+  let spawned = spawnTs('packages/cli/src/main.ts', ['up'], baseEnv);
   const url = `http://127.0.0.1:${base}`;
   try {
     await waitForStatus(`${url}/health/ready`, 200, spawned, 120_000);
@@ -100,7 +109,9 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     url,
     ports: { gateway: base, data: base + 1, ai: base + 2, compute: base + 3, viz: base + 4 },
     dataDir,
-    process: spawned,
+    get process() {
+      return spawned;
+    },
     createUser: users.create,
     login,
     signedIn: async (role) => {
@@ -110,6 +121,15 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     assertAlive: () => {
       if (spawned.child.exitCode !== null || spawned.child.signalCode !== null)
         throw new Error(`DataLab is no longer running:\n${spawned.output()}`);
+    },
+    restart: async () => {
+      const stopping = Date.now();
+      spawned.child.kill('SIGTERM');
+      const exit = await spawned.exited;
+      const stopped = { exit, stopMs: Date.now() - stopping, output: spawned.output() };
+      spawned = spawnTs('packages/cli/src/main.ts', ['up'], baseEnv);
+      await waitForStatus(`${url}/health/ready`, 200, spawned, 120_000);
+      return stopped;
     },
     close: async () => {
       await users.close();

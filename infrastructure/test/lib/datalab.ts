@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loginAt, userFactory } from '../../../test/gateway.ts';
-import { queryOnce, spawnTs, waitForStatus, type Spawned } from '../../../test/processes.ts';
+import { freePort, queryOnce, spawnTs, waitForStatus, type Spawned } from '../../../test/processes.ts';
 
 export const SERVICES = ['api-gateway', 'data-service', 'ai-service', 'compute-service', 'viz-service'];
 
@@ -26,6 +26,8 @@ async function freePortRange(): Promise<number> {
 export interface RunningDataLab {
   /** The gateway's port; the services take the next four. */
   base: number;
+  /** Where Prometheus scrapes each service, in SERVICES order: the gateway's metrics port, then the services' own. */
+  scrapePorts: number[];
   gateway: string;
   /** Environment every process of this DataLab shares (database, data dir, Redis prefix...). */
   env: Record<string, string>;
@@ -45,12 +47,14 @@ export async function startDataLab(adminUrl: string, extra: Record<string, strin
   await queryOnce(adminUrl, `CREATE DATABASE ${database}`);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'datalab-infra-'));
   const base = await freePortRange();
+  const metricsPort = await freePort();
   const env = {
     DATABASE_URL: databaseUrl,
     DATALAB_DATA_DIR: dataDir,
     REDIS_PREFIX: `${database}:`,
     LOG_LEVEL: 'info',
     RECONCILE_INTERVAL_MS: '1000',
+    GATEWAY_METRICS_PORT: String(metricsPort),
     ...extra,
   };
   const datalab = spawnTs('packages/cli/src/main.ts', ['up'], { ...env, PORT: String(base) });
@@ -67,7 +71,8 @@ export async function startDataLab(adminUrl: string, extra: Record<string, strin
     const gateway = `http://127.0.0.1:${base}`;
     const token = await loginAt(gateway, await users.create('editor'));
     await users.close();
-    return { base, gateway, env, datalab, token, close };
+    const scrapePorts = [metricsPort, base + 1, base + 2, base + 3, base + 4];
+    return { base, scrapePorts, gateway, env, datalab, token, close };
   } catch (error) {
     await close();
     throw error;

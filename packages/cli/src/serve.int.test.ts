@@ -8,6 +8,7 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
   let dataPort: number;
   let gatewayPort: number;
   let token: string;
+  let adminToken: string;
   const auth = () => ({ authorization: `Bearer ${token}` });
 
   const redisPrefix = `${uniqueName('serve')}:`;
@@ -43,6 +44,7 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
     await waitForStatus(`http://127.0.0.1:${gatewayPort}/health/ready`, 200, gateway);
     const users = await userFactory(inject('databaseUrl'));
     token = await loginAt(`http://127.0.0.1:${gatewayPort}`, await users.create('editor'));
+    adminToken = await loginAt(`http://127.0.0.1:${gatewayPort}`, await users.create('admin'));
     await users.close();
   });
   afterAll(async () => {
@@ -51,7 +53,10 @@ describe('datalab serve (distributed mode: each service its own process)', () =>
   });
 
   it('runs the data-service alone, and a gateway started alone reaches it through its configured URL', async () => {
-    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/services`, { headers: auth() });
+    // Instance addresses are shown to admins only.
+    const response = await fetch(`http://127.0.0.1:${gatewayPort}/api/v1/services`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     const { services } = (await response.json()) as {
       services: { name: string; healthy: boolean; instances: { url: string }[] }[];
     };

@@ -124,7 +124,9 @@ describe('datalab up (embedded mode, nothing configured)', () => {
     expect(openapi['x-datalab-unavailable']).toBeUndefined();
 
     for (const [offset] of SERVICES.entries()) {
-      const metrics = await (await fetch(`http://127.0.0.1:${base + offset}/metrics`)).text();
+      // The gateway's port is public: there its metrics are for admins.
+      const headers = offset === 0 ? { authorization: `Bearer ${token}` } : undefined;
+      const metrics = await (await fetch(`http://127.0.0.1:${base + offset}/metrics`, { headers })).text();
       expect(metrics).toContain('http_request_duration_seconds_bucket');
     }
 

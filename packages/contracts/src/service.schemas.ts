@@ -34,7 +34,9 @@ export const ServiceInfo = Type.Object({
 export type ServiceInfo = Static<typeof ServiceInfo>;
 
 export const UpstreamInstance = Type.Object({
-  url: Type.String(),
+  url: Type.Optional(
+    Type.String({ description: 'Shown to admins only, as are instance_id and last_error.' }),
+  ),
   source: Type.Union([Type.Literal('static'), Type.Literal('registered')]),
   instance_id: Type.Optional(Type.String()),
   state: Type.Union([Type.Literal('healthy'), Type.Literal('unhealthy'), Type.Literal('unknown')]),

@@ -77,10 +77,20 @@ export async function buildApp(deps: ComputeDeps): Promise<App> {
     };
     engine = await startEngine(engineDeps, dispatcher, dispatcher.kind === 'in-process');
   });
-  app.addHook('preClose', () => streams.closeAll());
+  // The jobs running here stop with the server: given the same drain time as its requests (and
+  // never more than half the shutdown budget), then handed back to the queue to run again.
+  let engineClosed: Promise<void> | undefined;
+  app.addHook('preClose', async () => {
+    const graceMs = Math.min(
+      deps.config.workerShutdownGraceMs,
+      deps.common.shutdownDrainMs,
+      deps.common.shutdownTimeoutMs / 2,
+    );
+    engineClosed = engine?.close(graceMs);
+    await streams.closeAll();
+  });
   app.addHook('onClose', async () => {
-    // Within the process's own shutdown budget, so jobs are handed back before it exits.
-    await engine?.close(Math.min(deps.config.workerShutdownGraceMs, deps.common.shutdownTimeoutMs / 2));
+    await engineClosed;
     await dispatcher.close();
     await owners.close();
   });

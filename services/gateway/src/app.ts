@@ -1,16 +1,18 @@
 import swaggerUi from '@fastify/swagger-ui';
-import { createServiceServer, type App, type ServiceDeps } from '@datalab/platform';
+import { createServiceServer, serveMetrics, type App, type ServiceDeps } from '@datalab/platform';
 import { Agent } from 'undici';
 import { registerAuditHook } from './audit/audit.hook.ts';
 import { auditRoutes } from './audit/audit.routes.ts';
 import { createAuditLog } from './audit/audit.service.ts';
 import { enforceAccess, identifyCallers, identityRoutes } from './auth/auth.plugin.ts';
 import { createIdentity } from './auth/identity.ts';
+import { onlyAdmins } from './auth/require-admin.ts';
 import type { RecordSecurityEvent } from './auth/security-events.ts';
 import { loadAccessTokenKeys } from './auth/signing-keys.ts';
 import type { gatewayConfigSchema } from './config.ts';
 import { registerHttpPolicies } from './http/security-headers.ts';
 import { createOpenApiAggregator } from './openapi/openapi.ts';
+import { createCallerShares } from './proxy/caller-shares.ts';
 import { createInternalTokenCache } from './proxy/internal-tokens.ts';
 import { proxyRoutes } from './proxy/proxy.routes.ts';
 import { principalsEndpoint } from './principals/principals.endpoint.ts';
@@ -28,7 +30,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
   const dispatcher = new Agent({
     connect: { timeout: config.upstreamConnectTimeoutMs },
     keepAliveTimeout: 10_000,
-    connections: 256,
+    connections: config.upstreamConnections,
   });
   const upstreams = createUpstreams({
     definitions: upstreamDefinitions(config),
@@ -54,6 +56,7 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
 
   const app = await createServiceServer(deps, {
     authentication: 'none',
+    operationsAccess: onlyAdmins('read the gateway’s metrics and instance details'),
     openApiDocument: (own) => openapi.document(own),
   });
   await app.register(swaggerUi, {
@@ -88,15 +91,20 @@ export async function buildApp(deps: GatewayDeps): Promise<App> {
     internalToken: createInternalTokenCache(deps.internalKeys.active),
     metrics: createUpstreamMetrics(deps.metrics, upstreams),
     limits: config,
+    shares: createCallerShares(config),
   });
   registerWebUi(app, config.webDistDir ?? DEFAULT_WEB_DIST);
 
   // Know the upstreams' health before the first request: listen() waits for onReady.
+  let metricsServer: { close: () => Promise<void> } | undefined;
   app.addHook('onReady', async () => {
     await upstreams.refresh();
     upstreams.start();
+    if (config.gatewayMetricsPort !== undefined)
+      metricsServer = await serveMetrics(deps.metrics.registry, deps.common.host, config.gatewayMetricsPort);
   });
   app.addHook('onClose', async () => {
+    await metricsServer?.close();
     upstreams.stop();
     await identity.close();
     await dispatcher.close();

@@ -23,6 +23,11 @@ export const gatewayConfigSchema = {
   aiServiceUrls: serviceUrls('ai-service', 'AI_SERVICE_URL', 8002),
   computeServiceUrls: serviceUrls('compute-service', 'COMPUTE_SERVICE_URL', 8003),
   vizServiceUrls: serviceUrls('viz-service', 'VIZ_SERVICE_URL', 8004),
+  gatewayMetricsPort: f.optionalPort(
+    'GATEWAY_METRICS_PORT',
+    'Port where the gateway serves /metrics (and /health/live) without credentials, for Prometheus; keep it off the ingress. On the API port /metrics and /info are for admins. Unset: none.',
+    '(unset)',
+  ),
   healthCheckIntervalMs: f.integer(
     'UPSTREAM_HEALTH_INTERVAL_MS',
     'How often the gateway checks each upstream instance.',
@@ -34,6 +39,24 @@ export const gatewayConfigSchema = {
     'Give up connecting to an upstream instance after this long.',
     1000,
     50,
+  ),
+  upstreamConnections: f.integer(
+    'UPSTREAM_CONNECTIONS',
+    'Connections the gateway keeps to each upstream instance, shared by all callers.',
+    256,
+    1,
+  ),
+  upstreamConnectionsPerCaller: f.integer(
+    'UPSTREAM_CONNECTIONS_PER_CALLER',
+    'Requests one caller (user, or address when anonymous) may have in flight to one upstream at once; more are refused with 429, so no caller takes a whole pool.',
+    64,
+    1,
+  ),
+  eventStreamsPerUser: f.integer(
+    'EVENT_STREAMS_PER_USER',
+    'Job event streams one user may hold open at once (per gateway instance); more are refused with 429.',
+    32,
+    1,
   ),
   upstreamTimeoutMs: f.integer(
     'UPSTREAM_TIMEOUT_MS',

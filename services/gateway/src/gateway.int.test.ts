@@ -39,6 +39,7 @@ describe('the gateway in front of the four services', () => {
   let gw: TestGateway;
   let base: string;
   let token: string;
+  let adminToken: string;
 
   beforeAll(async () => {
     platform = await testPlatform();
@@ -52,6 +53,7 @@ describe('the gateway in front of the four services', () => {
     gw = await startTestGateway(urls, platform);
     base = gw.url;
     token = await gw.login(await gw.createUser('editor'));
+    adminToken = await gw.login(await gw.createUser('admin'));
   });
   afterAll(async () => {
     await gw.close();
@@ -104,7 +106,11 @@ describe('the gateway in front of the four services', () => {
       await expect
         .poll(
           async () => {
-            const body = (await (await get('/api/v1/services')).json()) as {
+            // Instance addresses are shown to admins only.
+            const listing = await fetch(`${base}/api/v1/services`, {
+              headers: { authorization: `Bearer ${adminToken}` },
+            });
+            const body = (await listing.json()) as {
               services: { name: string; instances: { url: string; source: string; state: string }[] }[];
             };
             return body.services

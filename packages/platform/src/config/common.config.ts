@@ -76,6 +76,12 @@ export const commonConfigSchema = {
     10000,
     0,
   ),
+  shutdownDrainMs: f.integer(
+    'SHUTDOWN_DRAIN_MS',
+    'On SIGTERM, how long requests in flight may run before their connections are closed (an upload or export cut off is not acknowledged, and leaves nothing behind).',
+    1500,
+    0,
+  ),
   trustProxy: f.string(
     'TRUST_PROXY',
     'Proxies whose X-Forwarded-For is believed (comma-separated addresses/CIDRs, or true). Empty: none.',

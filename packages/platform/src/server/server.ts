@@ -1,4 +1,9 @@
-import Fastify, { LogController, type FastifyInstance, type RawServerDefault } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RawServerDefault,
+} from 'fastify';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,6 +11,8 @@ import type { Logger } from 'pino';
 import { NotReady, Problem, Readiness, ServiceInfo, type ServiceName } from '@datalab/contracts';
 import { handleError, handleNotFound, problemDocument, sendProblem } from '../errors/problem.ts';
 import { Gauge, type ServiceMetrics } from '../metrics/metrics.ts';
+import { answerClientError } from './client-errors.ts';
+import { deferContinue } from './expect-continue.ts';
 import { checkDependencies, type DependencyCheck } from './health.ts';
 import { REQUEST_ID_HEADER, requestIdFrom } from './request-id.ts';
 import { originForm } from './request-target.ts';
@@ -36,6 +43,14 @@ export interface ServerOptions {
    * is the client and not the load balancer: `true`, or addresses/CIDRs. Default none.
    */
   trustProxy?: boolean | string[];
+  /** On close, how long requests in flight may run before their connections are closed. */
+  drainMs?: number;
+  /**
+   * Checks a caller of `/metrics` and `/info` (an onRequest hook that throws to refuse): the
+   * gateway's port is public, so there only admins may read them. Open to all by default (a
+   * service behind the gateway is reached only inside the network).
+   */
+  operationsAccess?: (request: FastifyRequest) => Promise<void>;
   /** What `/openapi.json` serves; the service's own document by default (the gateway serves an aggregate). */
   openApiDocument?: (own: () => unknown) => unknown;
 }
@@ -55,6 +70,7 @@ export async function createServer(options: ServerOptions): Promise<App> {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy ?? false,
     rewriteUrl: originForm,
+    clientErrorHandler: answerClientError,
     ...(tracingEnabled() ? { serverFactory: tracedServerFactory(options.service) } : {}),
     ajv: {
       customOptions: {
@@ -80,12 +96,19 @@ export async function createServer(options: ServerOptions): Promise<App> {
   app.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
+  deferContinue(app);
   // While closing, answers in flight ask the client to hang up, so their
-  // keep-alive connections do not hold the shutdown open.
+  // keep-alive connections do not hold the shutdown open; after the drain time, the connections
+  // still busy (an endless stream, a slow upload or download) are closed: their requests were not
+  // answered, so nothing they sent was acknowledged.
   let closing = false;
+  let drain: NodeJS.Timeout | undefined;
   app.addHook('preClose', async () => {
     closing = true;
+    drain = setTimeout(() => app.server.closeAllConnections(), options.drainMs ?? 0);
+    drain.unref();
   });
+  app.addHook('onClose', async () => clearTimeout(drain));
   app.addHook('onSend', async (_request, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
@@ -131,6 +154,7 @@ function registerDependencyGauge(options: ServerOptions): void {
 function registerOperationalRoutes(app: App, options: ServerOptions): void {
   const startedAt = new Date().toISOString();
   const hide = { tags: ['operations'] };
+  const access = options.operationsAccess ? { onRequest: options.operationsAccess } : {};
 
   app.get('/health/live', { schema: { ...hide, summary: 'The process is up.' } }, async () => ({
     status: 'ok',
@@ -152,7 +176,7 @@ function registerOperationalRoutes(app: App, options: ServerOptions): void {
 
   app.get(
     '/info',
-    { schema: { ...hide, summary: 'Who this instance is.', response: { 200: ServiceInfo } } },
+    { ...access, schema: { ...hide, summary: 'Who this instance is.', response: { 200: ServiceInfo } } },
     async () => ({
       name: options.service,
       version: options.version,
@@ -162,7 +186,7 @@ function registerOperationalRoutes(app: App, options: ServerOptions): void {
     }),
   );
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { ...access, schema: { hide: true } }, async (_request, reply) => {
     const body = await options.metrics.registry.metrics();
     return reply.type(options.metrics.registry.contentType).send(body);
   });

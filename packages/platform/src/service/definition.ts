@@ -72,6 +72,7 @@ export interface ServiceServerOptions {
    */
   authentication?: 'internal' | 'none';
   openApiDocument?: ServerOptions['openApiDocument'];
+  operationsAccess?: ServerOptions['operationsAccess'];
 }
 
 function parseTrustProxy(setting: string): boolean | string[] {
@@ -95,7 +96,9 @@ export async function createServiceServer(
     dependencies: [...deps.db.dependencies, ...deps.adapters.dependencies, ...(options.dependencies ?? [])],
     bodyLimit: deps.common.bodyLimitBytes,
     trustProxy: parseTrustProxy(deps.common.trustProxy),
+    drainMs: deps.common.shutdownDrainMs,
     ...(options.openApiDocument ? { openApiDocument: options.openApiDocument } : {}),
+    ...(options.operationsAccess ? { operationsAccess: options.operationsAccess } : {}),
   });
   if ((options.authentication ?? 'internal') === 'internal')
     requireInternalToken(app, deps.internalKeys, deps.name);

@@ -44,8 +44,10 @@ export async function runProcess(
     logger: running.logger,
     timeoutMs: running.common.shutdownTimeoutMs,
     close: async () => {
-      // In order: the gateway first, so no new work reaches services that are closing.
-      for (const service of services) await service.close();
+      // All together, so one stop takes one drain time (SHUTDOWN_DRAIN_MS), not one per service:
+      // each stops taking connections at once, and a request arriving on a kept-alive connection
+      // meanwhile is answered 503, so no new work starts; the platform closes after them.
+      await Promise.all(services.map((service) => service.close()));
       await running.close();
     },
   });

@@ -11,6 +11,7 @@ import {
   startPlatform,
   type Env,
   type Logger,
+  serveMetrics,
 } from '@datalab/platform';
 import { computeConfigSchema } from '../config.ts';
 import { computeService } from '../definition.ts';
@@ -19,7 +20,6 @@ import { createDispatcher, startEngine } from '../engine/engine.ts';
 import { buildJobTypeRegistry } from '../job-types/registry.ts';
 import { jobLimitsFrom } from '../jobs/job-limits.ts';
 import { ownerRightsFromConfig } from '../owners/owner-rights.ts';
-import { serveWorkerMetrics } from './worker-metrics-server.ts';
 
 interface StartedWorker {
   logger: Logger;
@@ -54,7 +54,7 @@ async function start(env: Env, undo: (() => Promise<void>)[]): Promise<StartedWo
   await migrate(db.pool, { schema: computeService.schema, directory: computeService.migrationsDir, logger });
   const { registry } = createServiceMetrics('compute-worker');
   if (config.workerMetricsPort !== undefined) {
-    const metricsServer = await serveWorkerMetrics(registry, common.host, config.workerMetricsPort).catch(
+    const metricsServer = await serveMetrics(registry, common.host, config.workerMetricsPort).catch(
       (error: NodeJS.ErrnoException) => {
         if (error.code === 'EADDRINUSE')
           throw new ConfigError('WORKER_METRICS_PORT', `${config.workerMetricsPort} is already in use`);

@@ -5,7 +5,7 @@ const PUBLIC = [
   /^(GET|HEAD) \/(\?.*)?$/,
   /^POST \/api\/v1\/auth\/(login|refresh|logout)$/,
   /^(GET|HEAD) \/\.well-known\/jwks\.json$/,
-  /^(GET|HEAD) \/(health\/(live|ready)|metrics|info|openapi\.json)$/,
+  /^(GET|HEAD) \/(health\/(live|ready)|openapi\.json)$/,
   /^(GET|HEAD) \/docs(\/.*)?$/,
   // The web UI's pages and assets, outside /api: plain paths only (no escapes, `//` or dot
   // segments), so nothing the router would resolve into /api can pass as public.
@@ -23,12 +23,18 @@ const VIEWER_WRITES = [
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+// The gateway's metrics and instance details, for admins (Prometheus reads the metrics on
+// GATEWAY_METRICS_PORT). Plain paths, which the web UI's rule would otherwise let through.
+const ADMIN_OPERATIONS = new Set(['/metrics', '/info']);
+
 export function isPublic(method: string, path: string): boolean {
+  if (ADMIN_OPERATIONS.has(path)) return false;
   const line = `${method} ${path}`;
   return PUBLIC.some((pattern) => pattern.test(line));
 }
 
-const inAdminArea = (path: string | undefined): boolean => path?.startsWith('/api/v1/admin/') ?? false;
+const inAdminArea = (path: string | undefined): boolean =>
+  (path?.startsWith('/api/v1/admin/') ?? false) || ADMIN_OPERATIONS.has(path ?? '');
 
 /**
  * The gateway's coarse rules; the services check ownership and visibility

@@ -1,12 +1,15 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callWithTarget, startTestGateway, type TestGateway } from '../../../../test/gateway.ts';
 import { freePort } from '../../../../test/processes.ts';
 
+const run = promisify(execFile);
 const MB = 1 << 20;
 const DOWNLOAD_BYTES = 64 * MB;
 /** Megabyte i of the download is filled with the byte i, so a lost or reordered one shows. */
@@ -49,6 +52,19 @@ describe('the gateway proxy streams bodies', () => {
           res.end();
         };
         return writeMore();
+      }
+      if (req.url === '/api/v1/data/trailed') {
+        // A chunked answer that states its truncation after the body, and names a header of its
+        // own connection (RFC 9110 §7.6.1) that must not reach the caller.
+        res.writeHead(200, {
+          'content-type': 'text/csv',
+          trailer: 'x-datalab-truncated',
+          connection: 'keep-alive, x-upstream-hop',
+          'x-upstream-hop': 'for the gateway only',
+        });
+        res.write('a,b\n1,2\n');
+        res.addTrailers({ 'x-datalab-truncated': 'true' });
+        return void res.end();
       }
       seenHeaders = req.headers;
       let bytes = 0;
@@ -198,4 +214,55 @@ describe('the gateway proxy streams bodies', () => {
     expect(seenHeaders['x-datalab-internal-token']).not.toBe(forged);
     expect(seenHeaders['x-request-id']).toBe(response.headers.get('x-request-id'));
   });
+
+  it('passes the trailers an upstream announced on to a real client (curl)', async () => {
+    const { stdout } = await run('curl', [
+      '-s',
+      '-D',
+      '-',
+      '-H',
+      `authorization: Bearer ${token}`,
+      `${gw.url}/api/v1/data/trailed`,
+    ]);
+
+    expect(stdout).toContain('a,b\n1,2\n');
+    // curl prints trailers after the body, as it prints headers.
+    expect(stdout.slice(stdout.indexOf('1,2'))).toMatch(/^x-datalab-truncated: true\r?$/im);
+  });
+
+  it('drops the headers Connection names, in both directions', async () => {
+    const sent = await plainCall(gw.url, 'POST', '/api/v1/data/anything', {
+      authorization: `Bearer ${token}`,
+      connection: 'keep-alive, x-caller-hop',
+      'x-caller-hop': 'for the gateway only',
+      'x-end-to-end': 'kept',
+    });
+    expect(sent.status).toBe(200);
+    expect(seenHeaders['x-caller-hop']).toBeUndefined();
+    expect(seenHeaders['x-end-to-end']).toBe('kept');
+
+    const answered = await plainCall(gw.url, 'GET', '/api/v1/data/trailed', {
+      authorization: `Bearer ${token}`,
+    });
+    expect(answered.status).toBe(200);
+    expect(answered.headers['x-upstream-hop']).toBeUndefined();
+    expect(answered.headers['content-type']).toBe('text/csv');
+  });
 });
+
+/** One call with node:http, which sends the headers it is given as they are (fetch refuses `connection`). */
+function plainCall(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const call = http.request(new URL(path, base), { method, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers }));
+    });
+    call.on('error', reject);
+    call.end(method === 'GET' ? undefined : 'x');
+  });
+}

@@ -6,6 +6,10 @@ export interface UpstreamAnswer {
   statusCode: number;
   headers: Record<string, string | string[]>;
   body: Buffer | Readable;
+  /** The trailers that followed the body; empty until the body has ended. */
+  trailers: () => Record<string, string | string[]>;
+  /** Ends a streamed body here, cleanly, and stops the upstream call (an event stream at shutdown). */
+  finish: () => void;
 }
 
 export function announcedLength(value: string | string[] | undefined): number | undefined {
@@ -42,7 +46,10 @@ const BODYLESS_STATUS = new Set([204, 304]);
 class AnswerHandler implements Dispatcher.DispatchHandler {
   private chunks: Buffer[] | undefined;
   private stream: Readable | undefined;
-  private head: Omit<UpstreamAnswer, 'body'> | undefined;
+  private head: Pick<UpstreamAnswer, 'statusCode' | 'headers'> | undefined;
+  private trailers: Record<string, string | string[]> = {};
+  private controller: Dispatcher.DispatchController | undefined;
+  private finished = false;
 
   constructor(
     private readonly wholeBytes: number,
@@ -52,6 +59,7 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
     this.callerGone.onLeave(() => controller.abort(callerLeft()));
   }
 
@@ -77,25 +85,38 @@ class AnswerHandler implements Dispatcher.DispatchHandler {
         callback(error);
       },
     });
-    this.resolve({ ...this.head, body: this.stream });
+    this.resolve({ ...this.head, body: this.stream, trailers: () => this.trailers, finish: this.finish });
   }
 
+  private readonly finish = (): void => {
+    if (!this.stream || this.stream.readableEnded || this.finished) return;
+    this.finished = true;
+    this.stream.push(null);
+    this.controller?.abort(new Error('The gateway is closing'));
+  };
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.finished) return;
     if (this.chunks) this.chunks.push(chunk);
     else if (this.stream && !this.stream.push(chunk)) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[]>,
+  ): void {
+    this.trailers = trailers;
     if (this.stream) {
       this.stream.push(null);
       return;
     }
     const chunks = this.chunks ?? [];
     const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    this.resolve({ ...this.head!, body });
+    this.resolve({ ...this.head!, body, trailers: () => this.trailers, finish: this.finish });
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.finished) return;
     if (this.stream) this.stream.destroy(error);
     else this.reject(error);
   }

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import type { Registry } from '@datalab/platform';
+import type { Registry } from 'prom-client';
 
 /**
- * A worker process serves no API, but Prometheus must still see its attempts
- * and durations: `/metrics`, and `/health/live` for the orchestrator.
+ * `/metrics`, and `/health/live` for the orchestrator, on a port of their own: for a worker, which
+ * serves no API, and for the gateway, whose API port is public while its metrics are not.
  */
-export async function serveWorkerMetrics(
+export async function serveMetrics(
   registry: Registry,
   host: string,
   port: number,
