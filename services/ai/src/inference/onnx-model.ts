@@ -213,7 +213,14 @@ async function runOnnx(
       ...rowDims,
     ]);
   }
-  const results = await session.run(feeds);
+  const results = await session.run(feeds).catch((error: unknown) => {
+    // The runtime refuses what these rows make the model do (an allocation sized by an input, a
+    // shape it cannot broadcast): the caller's rows and model, not the server, are at fault.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AppError('invalid', `The model failed on these rows: ${reason}`, {
+      errors: [{ field: '/body/rows', message: 'the model failed on them' }],
+    });
+  });
   const predictions: Prediction[] = rows.map(() => ({}));
   for (const output of outputs) {
     const tensor = results[output.name];
