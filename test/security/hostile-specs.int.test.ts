@@ -13,6 +13,11 @@ const scatter = {
   encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
 };
 const values = [{ x: 1, y: 2, s: 'aaaa' }];
+const histogram = {
+  data: { values: [{ x: 0 }, { x: 1e6 }] },
+  mark: 'bar',
+  encoding: { x: { field: 'x', type: 'quantitative' }, y: { aggregate: 'count', type: 'quantitative' } },
+};
 
 type Case = [what: string, spec: Record<string, unknown>, status: number, field: RegExp];
 
@@ -174,6 +179,55 @@ function corpus(stack: Stack, othersDataset: string): Case[] {
       },
       413,
       /^\/body\/spec/,
+    ],
+    [
+      'a billion bins (maxbins)',
+      {
+        ...histogram,
+        encoding: { ...histogram.encoding, x: { field: 'x', type: 'quantitative', bin: { maxbins: 1e9 } } },
+      },
+      400,
+      /^\/body\/spec\/encoding\/x\/bin\/maxbins$/,
+    ],
+    [
+      'a billion bins (a tiny step over the data)',
+      {
+        ...histogram,
+        encoding: { ...histogram.encoding, x: { field: 'x', type: 'quantitative', bin: { step: 1e-3 } } },
+      },
+      400,
+      /^\/body\/spec\/encoding\/x\/bin\/step$/,
+    ],
+    [
+      'axis labels padded to 500 million characters',
+      {
+        ...scatter,
+        data: { values },
+        encoding: {
+          ...scatter.encoding,
+          x: { field: 'x', type: 'quantitative', axis: { format: '0500000000d' } },
+        },
+      },
+      400,
+      /^\/body\/spec\/encoding\/x\/axis\/format$/,
+    ],
+    [
+      'format() padding to 500 million characters',
+      { ...scatter, data: { values }, transform: [{ calculate: "format(datum.x, '0500000000d')", as: 'f' }] },
+      400,
+      /^\/body\/spec\/transform\/0\/calculate$/,
+    ],
+    [
+      'timeSequence() of every millisecond in a century',
+      {
+        ...scatter,
+        data: { values },
+        transform: [
+          { calculate: "length(timeSequence('millisecond', datetime(1900, 0), datetime(2000, 0)))", as: 'n' },
+        ],
+      },
+      400,
+      /^\/body\/spec\/transform\/0\/calculate$/,
     ],
     [
       'a view 10^9 pixels wide',

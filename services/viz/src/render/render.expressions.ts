@@ -19,7 +19,7 @@ export const EXPRESSION_KEYS = new Set([
 /** Keys of Vega-Lite's logical compositions: strings below them, inside a filter or test, are expressions too. */
 export const LOGICAL_KEYS = new Set(['and', 'or', 'not']);
 
-const REFUSED_FUNCTIONS = /\b(sequence|pad|regexp|test|replace|span)\s*\(/;
+const REFUSED_FUNCTIONS = /\b(sequence|timeSequence|utcSequence|pad|regexp|test|replace|span)\s*\(/;
 
 /**
  * An identifier may be spelled with escapes (`\u0073equence`), which Vega's parser reads as the
@@ -40,4 +40,20 @@ export function usesRefusedFunction(expression: string): boolean {
 }
 
 export const REFUSED_FUNCTIONS_MESSAGE =
-  'uses an expression function that is not allowed in server-side renders (sequence, pad, span, regexp, test, replace)';
+  'uses an expression function that is not allowed in server-side renders (sequence, timeSequence, utcSequence, pad, span, regexp, test, replace)';
+
+/** A label is never wider than this many characters; a d3-format width pads every label to it. */
+export const MAX_FORMAT_WIDTH = 1000;
+
+/** The width of a d3-format specifier (`[[fill]align][sign][symbol][0][width]…`), 0 when none. */
+export function formatWidth(specifier: string): number {
+  const width = /^(?:.?[<>=^])?[-+( ]?[$#]?0?(\d+)/.exec(specifier)?.[1];
+  return width ? Number(width) : 0;
+}
+
+/** Format specifiers an expression hands to format(): the string literal after its first argument. */
+export function formatCallWidths(expression: string): number[] {
+  return [...unescaped(expression).matchAll(/format\s*\([^,]*,\s*(['"])(.*?)\1/g)].map((match) =>
+    formatWidth(match[2] ?? ''),
+  );
+}

@@ -3,6 +3,9 @@ import { AppError } from '@datalab/platform';
 import type { ChartSpec } from '../charts/charts.spec.ts';
 import {
   EXPRESSION_KEYS,
+  formatCallWidths,
+  formatWidth,
+  MAX_FORMAT_WIDTH,
   LOGICAL_KEYS,
   REFUSED_FUNCTIONS_MESSAGE,
   usesRefusedFunction,
@@ -137,12 +140,22 @@ function checkNode(key: string, value: unknown, context: Context, at: string, fo
   if (key === 'sequence' && parentIsData) found.rows += sequenceLength(value);
   if (key === 'keyvals' && isObject(value)) found.rows += sequenceLength(value);
   if (SIZE_KEYS.has(key) && context !== 'data') checkSize(value, at, found);
+  if (key === 'maxbins' && !(typeof value === 'number' && value <= MAX_TICK_COUNT))
+    found.errors.push({ field: at, message: `must be a number of at most ${MAX_TICK_COUNT}` });
+  if (key === 'bin' && isObject(value)) checkBinSteps(value, at, found);
   // An object tick count ({interval: 'millisecond'}) asks for a tick per interval, however many.
   if (key === 'tickCount' && (typeof value === 'number' ? value > MAX_TICK_COUNT : typeof value !== 'string'))
     found.errors.push({ field: at, message: `must be a number of at most ${MAX_TICK_COUNT}` });
-  if (EXPRESSION_KEYS.has(key) && typeof value === 'string' && usesRefusedFunction(value))
-    found.errors.push({ field: at, message: REFUSED_FUNCTIONS_MESSAGE });
+  if (EXPRESSION_KEYS.has(key) && typeof value === 'string') checkExpression(value, at, found);
+  if (key === 'format' && typeof value === 'string' && formatWidth(value) > MAX_FORMAT_WIDTH)
+    found.errors.push({ field: at, message: `pads labels wider than ${MAX_FORMAT_WIDTH} characters` });
   if (key === 'transform' && Array.isArray(value)) checkTransforms(value, at, found);
+}
+
+function checkExpression(expression: string, at: string, found: Found): void {
+  if (usesRefusedFunction(expression)) found.errors.push({ field: at, message: REFUSED_FUNCTIONS_MESSAGE });
+  else if (formatCallWidths(expression).some((width) => width > MAX_FORMAT_WIDTH))
+    found.errors.push({ field: at, message: `formats values wider than ${MAX_FORMAT_WIDTH} characters` });
 }
 
 /** A size is a number, `{step}` per band, or (padding) per side; each at most MAX_SIDE. */
@@ -154,6 +167,25 @@ function checkSize(value: unknown, at: string, found: Found): void {
         field: side ? `${at}/${side}` : at,
         message: `must be at most ${MAX_SIDE} pixels`,
       });
+}
+
+/**
+ * Vega lists every bin boundary for the scale at once (a fatal allocation past V8's array limit),
+ * so a fixed bin step needs a fixed extent to count the bins against; `maxbins` bounds them itself.
+ */
+function checkBinSteps(bin: Record<string, unknown>, at: string, found: Found): void {
+  const steps = [bin.step, ...(Array.isArray(bin.steps) ? (bin.steps as unknown[]) : [])].filter(
+    (step) => step !== undefined,
+  );
+  if (steps.length === 0) return;
+  const smallest = Math.min(...steps.map(Number));
+  const extent = Array.isArray(bin.extent) ? bin.extent.map(Number) : [];
+  const span = extent.length === 2 ? Math.abs(extent[1]! - extent[0]!) : Number.NaN;
+  if (!(span / smallest <= MAX_GENERATED))
+    found.errors.push({
+      field: `${at}/${bin.step !== undefined ? 'step' : 'steps'}`,
+      message: `needs a numeric bin extent with at most ${MAX_GENERATED} bins of this step (or use maxbins)`,
+    });
 }
 
 /** Transforms that generate values of their own, beside the rows they read. */
@@ -194,8 +226,7 @@ export function assertRenderable(spec: ChartSpec, pointer: string, limits: SpecL
       const at = `${node.pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       if (!isArray) checkNode(key, child, node.context, at, found);
       const composed = node.logical && (isArray || LOGICAL_KEYS.has(key));
-      if (composed && typeof child === 'string' && usesRefusedFunction(child))
-        found.errors.push({ field: at, message: REFUSED_FUNCTIONS_MESSAGE });
+      if (composed && typeof child === 'string') checkExpression(child, at, found);
       // Inline rows are data, not spec: counted, never walked (a column may well be called "mark").
       if ((key === 'values' && node.context === 'data') || (key === 'datasets' && node.value === spec))
         continue;
