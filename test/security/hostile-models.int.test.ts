@@ -92,6 +92,23 @@ function allocating(op: string, shape: (number | bigint)[], asConstantNode = fal
   return model(graph({ nodes, initializers: asConstantNode ? [] : [shapeInput], inputs: [x], outputs: [y] }));
 }
 
+/** ConstantOfShape of a shape `op` computes from two constant halves: what folding would have made at load. */
+function shapeComputedBy(op: string, attributes: Message[] = []): Uint8Array {
+  const half = (name: string) => tensor({ name, dims: [1], type: INT64, int64s: [100_000] });
+  return model(
+    graph({
+      nodes: [
+        node(op, ['a', 'b'], ['S'], attributes),
+        node('ConstantOfShape', ['S'], ['big']),
+        node('ReduceSum', ['big'], ['y'], [attribute('keepdims', { i: 1 })]),
+      ],
+      initializers: [half('a'), half('b')],
+      inputs: [x],
+      outputs: [y],
+    }),
+  );
+}
+
 function rangeModel(limit: bigint): Uint8Array {
   const scalar = (name: string, value: bigint) => tensor({ name, dims: [], type: INT64, int64s: [value] });
   return model(
@@ -297,6 +314,33 @@ const CORPUS: [string, Uint8Array, number, RegExp][] = [
   ['Expand to 10^10 elements', allocating('Expand', [100_000, 100_000]), 413, /Expand at graph\.node\[0\]/],
   ['Tile 10^10 times', allocating('Tile', [100_000, 100_000]), 413, /Tile at graph\.node\[0\]/],
   ['Range over 10^12 values', rangeModel(10n ** 12n), 413, /Range at graph\.node\[0\]/],
+  [
+    'ConstantOfShape shaped by a Concat of constants',
+    shapeComputedBy('Concat', [attribute('axis', { i: 0 })]),
+    413,
+    /ConstantOfShape at graph\.node\[1\]/,
+  ],
+  [
+    'ConstantOfShape shaped by a Mul of constants',
+    shapeComputedBy('Mul'),
+    400,
+    /size of ConstantOfShape at graph\.node\[1\] \(ConstantOfShape\) is computed from constants/,
+  ],
+  [
+    'RandomNormal of 10^10 values',
+    model(
+      graph({
+        nodes: [
+          node('RandomNormal', [], ['big'], [attribute('shape', { ints: [100_000, 100_000] })]),
+          node('ReduceSum', ['big'], ['y']),
+        ],
+        inputs: [x],
+        outputs: [y],
+      }),
+    ),
+    413,
+    /RandomNormal at graph\.node\[0\]/,
+  ],
   ['subgraphs nested 17 deep', nestedIfs(17), 400, /Subgraphs nest deeper than 16 levels/],
   ['subgraphs nested 300 deep', nestedIfs(300), 400, /Subgraphs nest deeper than 16 levels/],
   [

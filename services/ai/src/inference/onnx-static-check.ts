@@ -1,4 +1,15 @@
 import { AppError } from '@datalab/platform';
+import {
+  allocation,
+  emptyScope,
+  innerScope,
+  product,
+  propagate,
+  remember,
+  type Scope,
+  type ShapedNode,
+  type Tensor,
+} from './onnx-constant-shapes.ts';
 import { int64Values, integer, text, wireFields, WireFormatError, type WireValue } from './protobuf-wire.ts';
 
 /**
@@ -43,22 +54,8 @@ const ELEMENT_BYTES: Record<number, bigint> = {
 const INT64 = 7;
 /** Constant int64 tensors this small are decoded: shapes, repeats and Range bounds. */
 const MAX_DECODED_VALUES = 64;
-/** Operators that allocate a tensor shaped by an input (input index of the shape), when that input is constant. */
-const SHAPED_BY_INPUT: Record<string, number> = { ConstantOfShape: 0, Expand: 1, Tile: 1 };
 /** Worst case for operators whose output type the walk does not follow. */
 const ASSUMED_ELEMENT_BYTES = 8n;
-
-/** What the walk knows inside one graph: constant int64 values and element counts, by tensor name. */
-interface Scope {
-  values: Map<string, bigint[]>;
-  counts: Map<string, bigint>;
-}
-
-interface Tensor {
-  name: string;
-  count: bigint;
-  values?: bigint[];
-}
 
 function notOnnx(reason: string, place: string): AppError {
   return new AppError('invalid', `The file is not an ONNX model: ${reason} (at ${place})`, {
@@ -86,10 +83,6 @@ function* fields(value: WireValue, place: string) {
     if (error instanceof WireFormatError) throw notOnnx(error.message, place);
     throw error;
   }
-}
-
-function product(values: readonly bigint[]): bigint {
-  return values.reduce((a, b) => a * (b < 0n ? 0n : b), 1n);
 }
 
 function decodeInt64s(raw: Uint8Array | undefined, listed: bigint[], count: bigint): bigint[] | undefined {
@@ -144,15 +137,6 @@ function walkSparseTensor(value: WireValue, place: string, limits: OnnxLimits): 
   }
 }
 
-interface Node {
-  opType: string;
-  inputs: string[];
-  outputs: string[];
-  place: string;
-  /** What a Constant node produces, when it is a small int64 tensor or list. */
-  constant?: Tensor;
-}
-
 function walkAttribute(value: WireValue, place: string, depth: number, scope: Scope, limits: OnnxLimits) {
   let name = '';
   const ints: bigint[] = [];
@@ -175,8 +159,14 @@ function walkAttribute(value: WireValue, place: string, depth: number, scope: Sc
   return { name, ints, single, tensor };
 }
 
-function walkNode(value: WireValue, place: string, depth: number, scope: Scope, limits: OnnxLimits): Node {
-  const node: Node = { opType: '', inputs: [], outputs: [], place };
+function walkNode(
+  value: WireValue,
+  place: string,
+  depth: number,
+  scope: Scope,
+  limits: OnnxLimits,
+): ShapedNode {
+  const node: ShapedNode = { opType: '', inputs: [], outputs: [], place };
   const attributes: WireValue[] = [];
   for (const { number, field } of fields(value, place)) {
     if (number === 1) node.inputs.push(text(field));
@@ -187,6 +177,7 @@ function walkNode(value: WireValue, place: string, depth: number, scope: Scope, 
   node.place = `${place} (${node.opType || 'no op_type'})`;
   for (const attribute of attributes) {
     const { name, ints, single, tensor } = walkAttribute(attribute, node.place, depth, scope, limits);
+    if (name === 'shape' && node.opType.startsWith('Random')) node.shapeAttribute = ints;
     if (node.opType !== 'Constant') continue;
     if (name === 'value' && tensor) node.constant = tensor;
     else if (name === 'value_ints') node.constant = { name: '', count: BigInt(ints.length), values: ints };
@@ -196,27 +187,6 @@ function walkNode(value: WireValue, place: string, depth: number, scope: Scope, 
   return node;
 }
 
-/** The elements an allocating operator makes when its shape inputs are constants the walk knows. */
-function constantOutputCount(node: Node, scope: Scope): bigint | undefined {
-  if (node.opType === 'Range') {
-    const [start, limit, delta] = node.inputs.map((input) => scope.values.get(input)?.[0]);
-    if (start === undefined || limit === undefined || !delta) return undefined;
-    const span = limit - start;
-    return span / delta > 0n ? (span + delta - (delta > 0n ? 1n : -1n)) / delta : 0n;
-  }
-  const shapeInput = SHAPED_BY_INPUT[node.opType];
-  if (shapeInput === undefined) return undefined;
-  const shape = scope.values.get(node.inputs[shapeInput] ?? '');
-  if (!shape) return undefined;
-  const repeated = node.opType === 'Tile' ? (scope.counts.get(node.inputs[0] ?? '') ?? 1n) : 1n;
-  return product(shape) * repeated;
-}
-
-function remember(scope: Scope, tensor: Tensor, name: string): void {
-  scope.counts.set(name, tensor.count);
-  if (tensor.values) scope.values.set(name, tensor.values);
-}
-
 function walkGraph(value: WireValue, place: string, depth: number, outer: Scope, limits: OnnxLimits): void {
   if (depth > MAX_GRAPH_DEPTH)
     throw new AppError(
@@ -224,9 +194,8 @@ function walkGraph(value: WireValue, place: string, depth: number, outer: Scope,
       `Subgraphs nest deeper than ${MAX_GRAPH_DEPTH} levels at ${place}; the model is refused`,
       { errors: [{ field: 'file', message: `${place}: subgraphs nested over ${MAX_GRAPH_DEPTH} deep` }] },
     );
-  // A subgraph sees the constants of the graphs around it.
-  const scope: Scope = { values: new Map(outer.values), counts: new Map(outer.counts) };
-  const nodes: Node[] = [];
+  const scope = innerScope(outer);
+  const nodes: ShapedNode[] = [];
   let initializers = 0;
   let sparse = 0;
   for (const { number, field } of fields(value, place)) {
@@ -238,18 +207,22 @@ function walkGraph(value: WireValue, place: string, depth: number, outer: Scope,
       nodes.push(walkNode(field, `${place}.node[${nodes.length}]`, depth, scope, limits));
   }
   for (const node of nodes) {
-    if (node.constant && node.outputs[0]) remember(scope, node.constant, node.outputs[0]);
-    const count = constantOutputCount(node, scope);
-    if (count === undefined) continue;
-    const bytes = count * ASSUMED_ELEMENT_BYTES;
-    if (bytes > BigInt(limits.maxTensorBytes))
-      throw tooLarge(`The output of ${node.opType}`, bytes, node.place, limits);
-    if (node.outputs[0]) scope.counts.set(node.outputs[0], count);
+    const count = allocation(node, scope);
+    if (count === 'unknown')
+      throw new AppError(
+        'invalid',
+        `The size of ${node.opType} at ${node.place} is computed from constants in a way the upload check cannot follow; fold the model's constants before uploading it (onnxsim, or onnxruntime's offline optimization)`,
+        { errors: [{ field: 'file', message: `${node.place}: size cannot be bounded` }] },
+      );
+    if (count !== undefined && count * ASSUMED_ELEMENT_BYTES > BigInt(limits.maxTensorBytes))
+      throw tooLarge(`The output of ${node.opType}`, count * ASSUMED_ELEMENT_BYTES, node.place, limits);
+    propagate(node, scope);
+    if (count !== undefined && node.outputs[0]) scope.counts.set(node.outputs[0], count);
   }
 }
 
 function walkFunction(value: WireValue, place: string, limits: OnnxLimits): void {
-  const scope: Scope = { values: new Map(), counts: new Map() };
+  const scope = emptyScope();
   let index = 0;
   for (const { number, field } of fields(value, place)) {
     if (number === 7) walkNode(field, `${place}.node[${index++}]`, 1, scope, limits);
@@ -258,7 +231,7 @@ function walkFunction(value: WireValue, place: string, limits: OnnxLimits): void
 
 /** Throws a 400/413 AppError naming the tensor or operator at fault; returns when onnxruntime may load the bytes. */
 export function checkOnnxModel(bytes: Uint8Array, limits: OnnxLimits): void {
-  const empty: Scope = { values: new Map(), counts: new Map() };
+  const empty = emptyScope();
   let trainings = 0;
   let functions = 0;
   for (const { number, field } of fields({ wire: 'bytes', value: bytes }, 'the model')) {
