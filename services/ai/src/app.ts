@@ -52,14 +52,21 @@ export async function buildApp(deps: AiDeps): Promise<App> {
         })
       : undefined;
   void gpu?.start();
+  const limits = { maxTensorBytes: config.onnxMaxTensorBytes };
   const runtime = {
     executionProvider: config.executionProvider,
+    limits,
     onFallback: (reason: string) => deps.logger.warn({ reason }, 'CUDA provider unavailable; using CPU'),
   };
   const inference = createInferenceService({
     lookup,
     cache,
-    load: createModelLoader({ store, executionProvider: config.executionProvider, logger: deps.logger }),
+    load: createModelLoader({
+      store,
+      executionProvider: config.executionProvider,
+      limits,
+      logger: deps.logger,
+    }),
     metrics,
     batching: {
       maxBatchRows: config.batchMaxSize,

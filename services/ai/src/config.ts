@@ -13,7 +13,7 @@ export const aiConfigSchema = {
   ),
   artifactDir: f.optionalString(
     'AI_ARTIFACT_DIR',
-    'Directory of model artifacts (shared by the ai-service and the workers that train). Unset: <DATALAB_DATA_DIR>/models.',
+    'Directory of model artifacts (shared by the ai-service and the workers that train); a relative path is taken from DATALAB_DATA_DIR. Unset: <DATALAB_DATA_DIR>/models.',
   ),
   artifactStore: f.oneOf(
     'AI_ARTIFACT_STORE',
@@ -49,6 +49,12 @@ export const aiConfigSchema = {
     'AI_MAX_MODEL_BYTES',
     'Largest .onnx file an upload accepts, in bytes.',
     200 * 1024 * 1024,
+    1024,
+  ),
+  onnxMaxTensorBytes: f.integer(
+    'AI_ONNX_MAX_TENSOR_BYTES',
+    'Largest tensor an .onnx model may declare or make from constant shapes (initializers, Constant values, ConstantOfShape/Expand/Tile/Range outputs), in bytes: onnxruntime allocates each whole.',
+    256 * 1024 * 1024,
     1024,
   ),
   executionProvider: f.oneOf(

@@ -18,13 +18,13 @@ import { createRenderPool } from './render/render.pool.ts';
 import { renderRoutes } from './render/render.routes.ts';
 import { createRenderService } from './render/render.service.ts';
 
-/** Bounds each in-process memory of charts and dashboards. */
-const MAX_REMEMBERED = 10_000;
+/** Bounds each in-process memory of charts and dashboards (a chart's spec may be 256 KiB). */
+const REMEMBERED_BYTES = 32 * 1024 * 1024;
 
 export async function buildApp(deps: ServiceDeps<typeof vizConfigSchema>): Promise<App> {
   const { config } = deps;
   const app = await createServiceServer(deps);
-  const memoryOf = { events: deps.adapters.events, ttlMs: config.chartTtlMs, maxEntries: MAX_REMEMBERED };
+  const memoryOf = { events: deps.adapters.events, ttlMs: config.chartTtlMs, maxBytes: REMEMBERED_BYTES };
   const chartMemory = createEventMemory<ChartRow>({ ...memoryOf, channel: CHART_CHANGED });
   const dashboardMemory = createEventMemory<DashboardRow>({ ...memoryOf, channel: DASHBOARD_CHANGED });
   const charts = createChartsService(createChartsRepository(deps.db.pool), chartMemory);

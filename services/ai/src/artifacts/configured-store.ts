@@ -14,8 +14,9 @@ function required(value: string | undefined, variable: string): string {
 
 /** The artifact store the configuration names; the ai-service and its job workers must name the same one. */
 export function createArtifactStore(config: AiConfig, dataDir: string): ArtifactStore {
+  // Resolved once, here: a later change of working directory never moves where models are read.
   if (config.artifactStore === 'dir')
-    return createDirectoryStore(config.artifactDir ?? path.join(dataDir, 'models'));
+    return createDirectoryStore(path.resolve(dataDir, config.artifactDir ?? 'models'));
   if (!PREFIX.test(config.s3Prefix))
     throw new ConfigError(
       'AI_S3_PREFIX',

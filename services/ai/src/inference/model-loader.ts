@@ -4,6 +4,7 @@ import type { VersionRow } from '../models/models.repository.ts';
 import { parseTabularArtifact, tabularInputSchema, tabularModel } from '../training/tabular-model.ts';
 import type { LoadedModel } from './loaded-model.ts';
 import { loadOnnxModel } from './onnx-model.ts';
+import type { OnnxLimits } from './onnx-static-check.ts';
 
 /** A built-in model's trees and arrays take several times their JSON size once parsed. */
 const TABULAR_MEMORY_FACTOR = 3;
@@ -11,6 +12,7 @@ const TABULAR_MEMORY_FACTOR = 3;
 export interface ModelLoaderOptions {
   store: ArtifactStore;
   executionProvider: 'cpu' | 'cuda';
+  limits: OnnxLimits;
   logger: Logger;
 }
 
@@ -21,6 +23,7 @@ export function createModelLoader(options: ModelLoaderOptions) {
     if (version.kind === 'onnx') {
       return loadOnnxModel(bytes, {
         executionProvider: options.executionProvider,
+        limits: options.limits,
         onFallback: (reason) =>
           options.logger.warn(
             { model: version.model_id, reason },

@@ -2,6 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '@datalab/platform';
 import type { FieldSpec, IoSchema } from '../models/models.schemas.ts';
 import type { LoadedModel, Prediction, Row } from './loaded-model.ts';
+import { checkOnnxModel, type OnnxLimits } from './onnx-static-check.ts';
 
 type NumericArray =
   | Float32Array
@@ -36,6 +37,7 @@ const MEMORY_FACTOR = 2;
 export interface OnnxRuntimeOptions {
   /** `cuda` asks for the GPU; the session falls back to CPU when the runtime has no CUDA provider. */
   executionProvider: 'cpu' | 'cuda';
+  limits: OnnxLimits;
   onFallback?: (reason: string) => void;
 }
 
@@ -68,6 +70,16 @@ function fieldOf(info: TensorInfo): FieldSpec {
   };
 }
 
+/**
+ * Constant folding computes constant subgraphs while the session is created, up to 1 GiB per
+ * node and with no total: a few ConstantOfShape nodes make loading take gigabytes. The static
+ * check bounds what those nodes make when they run; folding them would only move the cost to
+ * load time, once per node, before anyone asked for a prediction.
+ */
+const SESSION_OPTIONS = {
+  extra: { optimization: { disable_specified_optimizers: 'ConstantFolding' } },
+} satisfies ort.InferenceSession.SessionOptions;
+
 async function createSession(
   bytes: Uint8Array,
   options: OnnxRuntimeOptions,
@@ -75,7 +87,10 @@ async function createSession(
   if (options.executionProvider === 'cuda') {
     try {
       return {
-        session: await ort.InferenceSession.create(bytes, { executionProviders: ['cuda', 'cpu'] }),
+        session: await ort.InferenceSession.create(bytes, {
+          ...SESSION_OPTIONS,
+          executionProviders: ['cuda', 'cpu'],
+        }),
         provider: 'cuda',
       };
     } catch (error) {
@@ -83,16 +98,20 @@ async function createSession(
     }
   }
   return {
-    session: await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'] }),
+    session: await ort.InferenceSession.create(bytes, { ...SESSION_OPTIONS, executionProviders: ['cpu'] }),
     provider: 'cpu',
   };
 }
 
-/** Loads the bytes as an ONNX model; anything onnxruntime refuses is the caller's bad file (400). */
+/**
+ * Loads the bytes as an ONNX model, once the static check has passed them (onnxruntime never sees
+ * a model that names files on the server); anything onnxruntime refuses is the caller's bad file (400).
+ */
 export async function loadOnnxModel(
   bytes: Uint8Array,
   options: OnnxRuntimeOptions,
 ): Promise<LoadedModel & { outputSchema: IoSchema }> {
+  checkOnnxModel(bytes, options.limits);
   let created: { session: ort.InferenceSession; provider: string };
   try {
     created = await createSession(bytes, options);
@@ -194,7 +213,14 @@ async function runOnnx(
       ...rowDims,
     ]);
   }
-  const results = await session.run(feeds);
+  const results = await session.run(feeds).catch((error: unknown) => {
+    // The runtime refuses what these rows make the model do (an allocation sized by an input, a
+    // shape it cannot broadcast): the caller's rows and model, not the server, are at fault.
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new AppError('invalid', `The model failed on these rows: ${reason}`, {
+      errors: [{ field: '/body/rows', message: 'the model failed on them' }],
+    });
+  });
   const predictions: Prediction[] = rows.map(() => ({}));
   for (const output of outputs) {
     const tensor = results[output.name];

@@ -1,4 +1,11 @@
-import { AppError, assertCanRead, type Principal, type Visibility } from '@datalab/platform';
+import {
+  AppError,
+  assertCanRead,
+  createBoundedLru,
+  stringBytes,
+  type Principal,
+  type Visibility,
+} from '@datalab/platform';
 import type { ModelsRepository, VersionRow } from '../models/models.repository.ts';
 
 interface Resolved {
@@ -7,8 +14,11 @@ interface Resolved {
   version: VersionRow | undefined;
 }
 
-/** Enough entries for every hot model; past it the map starts again rather than grow. */
-const MAX_ENTRIES = 10_000;
+/**
+ * Room for every hot model's version row (its input and output schemas are most of it); callers
+ * choose the model ids they ask for, so the bound is in bytes, least recently used out first.
+ */
+const LOOKUP_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Which version a predict call runs, remembered for `ttlMs` so a busy model
@@ -16,19 +26,20 @@ const MAX_ENTRIES = 10_000;
  * still checked on every call, against an owner and visibility at most `ttlMs` old.
  */
 export function createVersionLookup(repository: ModelsRepository, ttlMs: number) {
-  const entries = new Map<string, { at: number; resolved: Resolved | undefined }>();
+  const entries = createBoundedLru<{ modelId: string; resolved: Resolved | undefined }>({
+    maxBytes: LOOKUP_CACHE_BYTES,
+    sizeOf: (entry) => stringBytes(JSON.stringify(entry.resolved) ?? ''),
+  });
   const resolve = async (
     principal: Principal,
     modelId: string,
     version: number | undefined,
   ): Promise<VersionRow> => {
     const key = `${modelId}:${version ?? ''}`;
-    const now = Date.now();
     let entry = entries.get(key);
-    if (!entry || now - entry.at > ttlMs) {
-      if (entries.size >= MAX_ENTRIES) entries.clear();
-      entry = { at: now, resolved: await repository.resolve(modelId, version) };
-      if (ttlMs > 0) entries.set(key, entry);
+    if (!entry) {
+      entry = { modelId, resolved: await repository.resolve(modelId, version) };
+      if (ttlMs > 0) entries.set(key, entry, Date.now() + ttlMs);
     }
     const { resolved } = entry;
     assertCanRead(
@@ -47,7 +58,7 @@ export function createVersionLookup(repository: ModelsRepository, ttlMs: number)
     resolve,
     /** Drops what is known of a model this instance just changed (other instances catch up within `ttlMs`). */
     forget: (modelId: string): void => {
-      for (const key of entries.keys()) if (key.startsWith(`${modelId}:`)) entries.delete(key);
+      entries.deleteWhere((entry) => entry.modelId === modelId);
     },
   };
 }

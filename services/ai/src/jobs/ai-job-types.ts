@@ -23,7 +23,12 @@ export const aiJobTypes: JobTypeFactory = (deps) => {
       internalKeys: deps.internalKeys,
     }),
   );
-  const load = createModelLoader({ store, executionProvider: config.executionProvider, logger: deps.logger });
+  const load = createModelLoader({
+    store,
+    executionProvider: config.executionProvider,
+    limits: { maxTensorBytes: config.onnxMaxTensorBytes },
+    logger: deps.logger,
+  });
   return [
     trainJob({ models, repository, data, maxRows: config.trainMaxRows }),
     predictBatchJob({ models, data, load }),

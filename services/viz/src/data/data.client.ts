@@ -1,7 +1,9 @@
 import {
+  createBoundedLru,
   createServiceClient,
   INTERNAL_TOKEN_HEADER,
   signInternalToken,
+  stringBytes,
   type KeySet,
   type Principal,
   type ServiceClient,
@@ -43,6 +45,8 @@ export interface DataClientOptions {
 const SERVICE = 'data-service';
 /** Internal tokens live 60 s; one is reused for 30 s per caller, as the gateway does. */
 const TOKEN_REUSE_MS = 30_000;
+/** Tokens kept for reuse, by caller: keys are the callers' own, so the bound is in bytes. */
+const TOKEN_CACHE_BYTES = 4 * 1024 * 1024;
 /** The registry is read at most this often: a render must not cost a Redis round trip for it. */
 const INSTANCES_TTL_MS = 2000;
 
@@ -53,7 +57,7 @@ const INSTANCES_TTL_MS = 2000;
  */
 export function createDataClient(options: DataClientOptions) {
   const clients = new Map<string, ServiceClient>();
-  const tokens = new Map<string, { token: string; until: number }>();
+  const tokens = createBoundedLru<string>({ maxBytes: TOKEN_CACHE_BYTES, sizeOf: stringBytes });
   let instances: { urls: string[]; until: number } = { urls: [], until: 0 };
   let turn = 0;
 
@@ -83,10 +87,9 @@ export function createDataClient(options: DataClientOptions) {
   async function tokenFor(principal: Principal): Promise<string> {
     const key = `${principal.userId}|${principal.apiKeyId ?? ''}|${principal.role}|${principal.email}`;
     const cached = tokens.get(key);
-    if (cached && cached.until > Date.now()) return cached.token;
+    if (cached) return cached;
     const token = await signInternalToken(options.keys.active, principal, 'viz-service', SERVICE);
-    if (tokens.size > 10_000) tokens.clear();
-    tokens.set(key, { token, until: Date.now() + TOKEN_REUSE_MS });
+    tokens.set(key, token, Date.now() + TOKEN_REUSE_MS);
     return token;
   }
 

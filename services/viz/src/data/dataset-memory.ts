@@ -8,8 +8,8 @@ import type { DataClient, DatasetRef } from './data.client.ts';
  */
 export const DATASET_CHANGED = 'data.dataset-changed';
 
-/** Bounds the map if a caller cycles through many names. */
-const MAX_REMEMBERED = 10_000;
+/** Bounds the memory if a caller cycles through many names. */
+const REMEMBERED_BYTES = 8 * 1024 * 1024;
 
 export interface DatasetMemory {
   /** The DataClient, with `dataset` answered from memory while the answer is fresh. */
@@ -32,7 +32,7 @@ export function rememberDatasets(data: DataClient, events: Events, ttlMs: number
     events,
     channel: DATASET_CHANGED,
     ttlMs,
-    maxEntries: MAX_REMEMBERED,
+    maxBytes: REMEMBERED_BYTES,
   });
   const keyOf = (idOrName: string): string => idOrName.toLowerCase();
 

@@ -6,7 +6,7 @@ const CHANNEL = 'test.changed';
 const nextTick = () => new Promise((resolve) => setImmediate(resolve));
 
 function memoryOn(events: Events, ttlMs = 60_000) {
-  return createEventMemory<{ n: number }>({ events, channel: CHANNEL, ttlMs, maxEntries: 100 });
+  return createEventMemory<{ n: number }>({ events, channel: CHANNEL, ttlMs, maxBytes: 1024 * 1024 });
 }
 
 /** A source of truth that counts its reads. */
@@ -103,5 +103,21 @@ describe('perFrozen', () => {
     open.items.push(3);
     expect([size(open), size(open)]).toEqual([3, 3]);
     expect(calls).toEqual(['a', 'b', '', '']);
+  });
+
+  it('keeps within its byte budget, however few the entries: the least recently used leave first', async () => {
+    const events = createMemoryEvents();
+    const small = createEventMemory<{ text: string }>({
+      events,
+      channel: CHANNEL,
+      ttlMs: 60_000,
+      maxBytes: 100_000,
+    });
+    const stop = await small.listen();
+    // Ten values of about 20 KB each: two fifths of them fit.
+    for (let i = 0; i < 10; i++) small.remember(small.since(), [`k${i}`], { text: 'x'.repeat(10_000) });
+    expect(small.recall('k0')).toBeUndefined();
+    expect(small.recall('k9')).toEqual({ text: 'x'.repeat(10_000) });
+    await stop();
   });
 });

@@ -1,4 +1,4 @@
-import type { Events } from '@datalab/platform';
+import { createBoundedLru, stringBytes, type Events } from '@datalab/platform';
 
 export interface EventMemoryOptions {
   events: Events;
@@ -6,8 +6,16 @@ export interface EventMemoryOptions {
   channel: string;
   /** How long an entry is trusted without hearing of a change: the bound if an announcement is lost. */
   ttlMs: number;
-  /** Bounds the map if callers cycle through many keys. */
-  maxEntries: number;
+  /**
+   * Memory for all remembered values together, least recently used out first: callers choose the
+   * keys, and one saved chart may hold a 256 KiB spec, so a count of entries would not bound it.
+   */
+  maxBytes: number;
+}
+
+/** A JSON value's size as it sits in memory, estimated from its text. */
+export function jsonBytes(value: unknown): number {
+  return stringBytes(JSON.stringify(value) ?? '');
 }
 
 /** A moment of the memory's history: a value read before a change must not be remembered after it. */
@@ -34,7 +42,7 @@ export interface EventMemory<T> {
  * misread into keeping a stale entry.
  */
 export function createEventMemory<T>(options: EventMemoryOptions): EventMemory<T> {
-  const remembered = new Map<string, { value: T; until: number }>();
+  const remembered = createBoundedLru<T>({ maxBytes: options.maxBytes, sizeOf: jsonBytes });
   let listening = false;
   let generation = 0;
   const forget = (): void => {
@@ -43,19 +51,12 @@ export function createEventMemory<T>(options: EventMemoryOptions): EventMemory<T
   };
 
   return {
-    recall: (key) => {
-      const entry = remembered.get(key);
-      if (!entry || !listening) return undefined;
-      if (entry.until > performance.now()) return entry.value;
-      remembered.delete(key);
-      return undefined;
-    },
+    recall: (key) => (listening ? remembered.get(key) : undefined),
     since: () => generation,
     remember: (since, keys, value) => {
       if (!listening || options.ttlMs <= 0 || since !== generation) return;
-      if (remembered.size + keys.length > options.maxEntries) remembered.clear();
-      const until = performance.now() + options.ttlMs;
-      for (const key of keys) remembered.set(key, { value, until });
+      const until = Date.now() + options.ttlMs;
+      for (const key of keys) remembered.set(key, value, until);
     },
     changed: async () => {
       forget();

@@ -50,8 +50,9 @@ export function resize(chart: SvgChart, size: OutputSize, maxPixels: number): Si
   if (width * height > maxPixels)
     throw new AppError(
       'too_large',
-      `A ${width}×${height} image is larger than the ${maxPixels} pixels allowed`,
+      `A ${width}×${height} image is larger than the ${maxPixels} pixels allowed (VIZ_RENDER_MAX_PIXELS)`,
       {
+        extensions: { limit: 'VIZ_RENDER_MAX_PIXELS', limit_pixels: maxPixels },
         errors: [
           { field: '/querystring', message: `width × height × scale² must be at most ${maxPixels} pixels` },
         ],

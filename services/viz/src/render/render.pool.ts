@@ -83,7 +83,7 @@ export function createRenderPool(options: RenderPoolOptions) {
         memory
           ? new AppError(
               'too_large',
-              `The render needed more than ${options.memoryMb} MiB and was stopped; draw fewer marks`,
+              `The render needed more than ${options.memoryMb} MiB (VIZ_RENDER_WORKER_MEMORY_MB) and was stopped; draw fewer marks`,
             )
           : new AppError('unavailable', 'The render thread failed; try again'),
       );

@@ -62,8 +62,9 @@ export function createRenderService(deps: RenderDeps) {
     if (pixels > config.renderMaxPixels)
       throw new AppError(
         'too_large',
-        `The image would have ${pixels} pixels; at most ${config.renderMaxPixels} are rendered`,
+        `The image would have ${pixels} pixels; at most ${config.renderMaxPixels} are rendered (VIZ_RENDER_MAX_PIXELS)`,
         {
+          extensions: { limit: 'VIZ_RENDER_MAX_PIXELS', limit_pixels: config.renderMaxPixels },
           errors: [
             {
               field: '/querystring',
