@@ -47,7 +47,7 @@ describe.each(OVERLAYS)('%s: monitoring, PostgreSQL and Redis are part of the ov
       ofKind(overlay, 'ServiceMonitor')
         .map((m) => m.metadata.name)
         .sort(),
-    ).toEqual(['datalab-services', 'datalab-workers']);
+    ).toEqual(['datalab-gateway', 'datalab-services', 'datalab-workers']);
     expect(ofKind(overlay, 'PrometheusRule')).toHaveLength(1);
     expect(ofKind(overlay, 'AlertmanagerConfig')).toHaveLength(1);
     const dashboards = ofKind(overlay, 'ConfigMap').filter(
