@@ -1,3 +1,5 @@
+import type { WireValue } from './protobuf-wire.ts';
+
 /**
  * What the static check knows of a graph's constant int64 tensors (shapes, repeats, Range bounds),
  * followed through the operators that pass values on unchanged, so an allocating operator's size
@@ -19,6 +21,8 @@ export interface Scope {
   counts: Map<string, bigint>;
   /** Tensors computed from constants only (no graph input upstream), whether or not their values are known. */
   constant: Set<string>;
+  /** Tensors computed from the values of a graph input (see onnx-input-values.ts). */
+  fromInput: Set<string>;
 }
 
 export interface ShapedNode {
@@ -30,15 +34,22 @@ export interface ShapedNode {
   constant?: Tensor;
   /** The `shape` attribute of RandomNormal and RandomUniform. */
   shapeAttribute?: bigint[];
+  /** If/Loop/Scan bodies, walked when the node is reached so they see what the graph computed before it. */
+  subgraphs: { graph: WireValue; place: string }[];
 }
 
 export function emptyScope(): Scope {
-  return { values: new Map(), counts: new Map(), constant: new Set() };
+  return { values: new Map(), counts: new Map(), constant: new Set(), fromInput: new Set() };
 }
 
 /** A subgraph sees the constants of the graphs around it. */
 export function innerScope(outer: Scope): Scope {
-  return { values: new Map(outer.values), counts: new Map(outer.counts), constant: new Set(outer.constant) };
+  return {
+    values: new Map(outer.values),
+    counts: new Map(outer.counts),
+    constant: new Set(outer.constant),
+    fromInput: new Set(outer.fromInput),
+  };
 }
 
 export function product(values: readonly bigint[]): bigint {

@@ -10,6 +10,12 @@ import {
   type ShapedNode,
   type Tensor,
 } from './onnx-constant-shapes.ts';
+import {
+  markOutputs,
+  markRequestInputs,
+  refuseSizeFromInput,
+  takesInputValues,
+} from './onnx-input-values.ts';
 import { int64Values, integer, text, wireFields, WireFormatError, type WireValue } from './protobuf-wire.ts';
 
 /**
@@ -18,7 +24,9 @@ import { int64Values, integer, text, wireFields, WireFormatError, type WireValue
  * - a tensor whose data lives "outside" the file: onnxruntime reads any path it names, relative to
  *   the process's working directory, so a model could return the server's signing key;
  * - a tensor, or an allocating operator with constant shapes, bigger than the tensor budget:
- *   onnxruntime allocates it whole when it loads or runs the model.
+ *   onnxruntime allocates it whole when it loads or runs the model;
+ * - an allocating operator sized by the values of the model's inputs: a request could ask for
+ *   more memory than the server has.
  * Every place a tensor can hide is visited: graph and subgraph initializers (subgraphs are If,
  * Loop and Scan attributes), sparse initializers, tensor attributes (Constant's `value`), training
  * graphs and functions. Field numbers are those of onnx/onnx.proto.
@@ -137,12 +145,13 @@ function walkSparseTensor(value: WireValue, place: string, limits: OnnxLimits): 
   }
 }
 
-function walkAttribute(value: WireValue, place: string, depth: number, scope: Scope, limits: OnnxLimits) {
+function walkAttribute(value: WireValue, place: string, limits: OnnxLimits) {
   let name = '';
   const ints: bigint[] = [];
   let single: bigint | undefined;
   let tensor: Tensor | undefined;
   const nested: { number: number; field: WireValue }[] = [];
+  const subgraphs: ShapedNode['subgraphs'] = [];
   for (const entry of fields(value, place)) {
     if (entry.number === 1) name = text(entry.field);
     else if (entry.number === 3) single = integer(entry.field);
@@ -154,19 +163,13 @@ function walkAttribute(value: WireValue, place: string, depth: number, scope: Sc
     if (number === 5) tensor = walkTensor(field, `${at}.t`, limits);
     else if (number === 10) walkTensor(field, `${at}.tensors`, limits);
     else if (number === 22 || number === 23) walkSparseTensor(field, `${at}.sparse_tensor`, limits);
-    else if (number === 6 || number === 11) walkGraph(field, `${at}.g`, depth + 1, scope, limits);
+    else if (number === 6 || number === 11) subgraphs.push({ graph: field, place: `${at}.g` });
   }
-  return { name, ints, single, tensor };
+  return { name, ints, single, tensor, subgraphs };
 }
 
-function walkNode(
-  value: WireValue,
-  place: string,
-  depth: number,
-  scope: Scope,
-  limits: OnnxLimits,
-): ShapedNode {
-  const node: ShapedNode = { opType: '', inputs: [], outputs: [], place };
+function walkNode(value: WireValue, place: string, limits: OnnxLimits): ShapedNode {
+  const node: ShapedNode = { opType: '', inputs: [], outputs: [], place, subgraphs: [] };
   const attributes: WireValue[] = [];
   for (const { number, field } of fields(value, place)) {
     if (number === 1) node.inputs.push(text(field));
@@ -176,7 +179,8 @@ function walkNode(
   }
   node.place = `${place} (${node.opType || 'no op_type'})`;
   for (const attribute of attributes) {
-    const { name, ints, single, tensor } = walkAttribute(attribute, node.place, depth, scope, limits);
+    const { name, ints, single, tensor, subgraphs } = walkAttribute(attribute, node.place, limits);
+    node.subgraphs.push(...subgraphs);
     if (name === 'shape' && node.opType.startsWith('Random')) node.shapeAttribute = ints;
     if (node.opType !== 'Constant') continue;
     if (name === 'value' && tensor) node.constant = tensor;
@@ -187,7 +191,26 @@ function walkNode(
   return node;
 }
 
-function walkGraph(value: WireValue, place: string, depth: number, outer: Scope, limits: OnnxLimits): void {
+/** The name of a graph's input or output (ValueInfoProto's `name`). */
+function valueInfoName(value: WireValue, place: string): string {
+  for (const { number, field } of fields(value, place)) if (number === 1) return text(field);
+  return '';
+}
+
+/**
+ * Walks a graph's nodes in order (ONNX requires them sorted), subgraphs included, refusing an
+ * allocation that is too big or sized by input values. `inputsFromRequest`: whether the graph's
+ * inputs hold a request's values (a subgraph's do when its node takes any).
+ * Returns whether any of the graph's outputs holds values computed from a request's.
+ */
+function walkGraph(
+  value: WireValue,
+  place: string,
+  depth: number,
+  outer: Scope,
+  limits: OnnxLimits,
+  inputsFromRequest: boolean,
+): boolean {
   if (depth > MAX_GRAPH_DEPTH)
     throw new AppError(
       'invalid',
@@ -196,17 +219,35 @@ function walkGraph(value: WireValue, place: string, depth: number, outer: Scope,
     );
   const scope = innerScope(outer);
   const nodes: ShapedNode[] = [];
-  let initializers = 0;
+  const initializers = new Set<string>();
+  let initializer = 0;
+  const inputs: string[] = [];
+  const outputs: string[] = [];
   let sparse = 0;
   for (const { number, field } of fields(value, place)) {
     if (number === 5) {
-      const tensor = walkTensor(field, `${place}.initializer[${initializers++}]`, limits);
+      const tensor = walkTensor(field, `${place}.initializer[${initializer++}]`, limits);
+      initializers.add(tensor.name);
       remember(scope, tensor, tensor.name);
     } else if (number === 15) walkSparseTensor(field, `${place}.sparse_initializer[${sparse++}]`, limits);
-    else if (number === 1)
-      nodes.push(walkNode(field, `${place}.node[${nodes.length}]`, depth, scope, limits));
+    else if (number === 1) nodes.push(walkNode(field, `${place}.node[${nodes.length}]`, limits));
+    else if (number === 11) inputs.push(valueInfoName(field, `${place}.input[${inputs.length}]`));
+    else if (number === 12) outputs.push(valueInfoName(field, `${place}.output[${outputs.length}]`));
   }
+  if (inputsFromRequest) markRequestInputs(scope, inputs, initializers);
+  walkNodes(nodes, depth, scope, limits);
+  return outputs.some((output) => scope.fromInput.has(output));
+}
+
+function walkNodes(nodes: ShapedNode[], depth: number, scope: Scope, limits: OnnxLimits): void {
   for (const node of nodes) {
+    const fromRequest = takesInputValues(node, scope);
+    let returnsRequestValues = false;
+    for (const subgraph of node.subgraphs)
+      returnsRequestValues =
+        walkGraph(subgraph.graph, subgraph.place, depth + 1, scope, limits, fromRequest) ||
+        returnsRequestValues;
+    refuseSizeFromInput(node, scope);
     const count = allocation(node, scope);
     if (count === 'unknown')
       throw new AppError(
@@ -217,16 +258,20 @@ function walkGraph(value: WireValue, place: string, depth: number, outer: Scope,
     if (count !== undefined && count * ASSUMED_ELEMENT_BYTES > BigInt(limits.maxTensorBytes))
       throw tooLarge(`The output of ${node.opType}`, count * ASSUMED_ELEMENT_BYTES, node.place, limits);
     propagate(node, scope);
+    markOutputs(node, scope, returnsRequestValues);
     if (count !== undefined && node.outputs[0]) scope.counts.set(node.outputs[0], count);
   }
 }
 
+/** A model-local function may be called with anything, so its inputs count as a request's values. */
 function walkFunction(value: WireValue, place: string, limits: OnnxLimits): void {
   const scope = emptyScope();
-  let index = 0;
+  const nodes: ShapedNode[] = [];
   for (const { number, field } of fields(value, place)) {
-    if (number === 7) walkNode(field, `${place}.node[${index++}]`, 1, scope, limits);
+    if (number === 4) scope.fromInput.add(text(field));
+    else if (number === 7) nodes.push(walkNode(field, `${place}.node[${nodes.length}]`, limits));
   }
+  walkNodes(nodes, 1, scope, limits);
 }
 
 /** Throws a 400/413 AppError naming the tensor or operator at fault; returns when onnxruntime may load the bytes. */
@@ -235,7 +280,7 @@ export function checkOnnxModel(bytes: Uint8Array, limits: OnnxLimits): void {
   let trainings = 0;
   let functions = 0;
   for (const { number, field } of fields({ wire: 'bytes', value: bytes }, 'the model')) {
-    if (number === 7) walkGraph(field, 'graph', 1, empty, limits);
+    if (number === 7) walkGraph(field, 'graph', 1, empty, limits, true);
     else if (number === 20) {
       const place = `training_info[${trainings++}]`;
       for (const entry of fields(field, place))
@@ -246,6 +291,7 @@ export function checkOnnxModel(bytes: Uint8Array, limits: OnnxLimits): void {
             1,
             empty,
             limits,
+            true,
           );
     } else if (number === 25) walkFunction(field, `functions[${functions++}]`, limits);
   }
