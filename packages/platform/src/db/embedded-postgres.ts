@@ -102,8 +102,13 @@ async function initialise(bin: Binaries, directory: string, credentialsFile: str
     );
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new Error(`initdb failed: ${stderr ?? String(error)}`, { cause: error });
+    const { stderr, code } = error as { stderr?: Buffer; code?: string };
+    if (ids && code === 'EACCES')
+      throw new Error(
+        `initdb failed: as root, PostgreSQL runs as the "postgres" user, which cannot reach ${bin.initdb} (a folder on its way is closed to others). Run as a normal user, or keep DataLab where "postgres" may read it.`,
+        { cause: error },
+      );
+    throw new Error(`initdb failed: ${stderr?.toString().trim() ?? String(error)}`, { cause: error });
   } finally {
     await rm(passwordFile, { force: true });
   }
