@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEventStream, startEndlessUpload, type OpenedStream } from './http.fixtures.ts';
 import { call, JOBS, UNLIMITED_RATES } from './jobs.fixtures.ts';
@@ -96,5 +97,25 @@ describe('open event streams and upstream connections per caller', () => {
         async () => (await fetch(`${stack.url}/api/v1/data/datasets`, { headers: bearer(hog.token) })).status,
       )
       .toBe(200);
+  });
+
+  it('gives a caller’s share back when the caller hangs up before its call reaches the proxy', async () => {
+    const { token } = await stack.signedIn('editor');
+    const { port } = new URL(stack.url);
+    // Each request's head arrives with the end of its connection: the caller is gone while the
+    // gateway still checks who it is, before the proxy takes a share for it.
+    for (let i = 0; i < PER_CALLER * 3; i++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.end(`GET /api/v1/data/datasets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      await new Promise((resolve) => socket.once('close', resolve));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const answers = await Promise.all(
+      Array.from({ length: PER_CALLER }, () =>
+        fetch(`${stack.url}/api/v1/data/datasets`, { headers: bearer(token) }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
   });
 });

@@ -195,6 +195,12 @@ export async function proxyRequest(
   options: ProxyOptions,
 ): Promise<FastifyReply> {
   const release = options.shares(service, incoming);
+  // A caller that hung up while it was being checked is gone already: its 'close' has been and
+  // will not come again, so the share it just took is given back here.
+  if (reply.raw.closed) {
+    release();
+    return reply;
+  }
   // Stop the upstream call when the caller goes away.
   const callerGone = new CallerGone();
   reply.raw.on('close', () => {
