@@ -15,6 +15,11 @@ import {
  * not, can read nothing else, because nothing else exists for it and DuckDB
  * refuses every other path. Opening one costs a few milliseconds, so the
  * sets queried last are kept open (dashboards repeat themselves).
+ *
+ * An instance runs one query at a time: its memory_limit is one slot's share
+ * and is locked, so queries sharing it would share that share and fail with
+ * out-of-memory together. Queries of the same set at once get instances of
+ * their own.
  */
 
 /** A dataset as a query sees it: its SQL name, its version's Parquet files, its columns. */
@@ -42,6 +47,7 @@ export interface InstancePool {
 export type InstanceSettings = Omit<LockedInstanceOptions, 'allowedPaths' | 'allowedDirectories' | 'setup'>;
 
 interface Entry {
+  key: string;
   opening: Promise<LockedInstance>;
   users: number;
   lastUsed: number;
@@ -112,7 +118,7 @@ export function createInstancePool(options: {
   keep: number;
 }): InstancePool {
   const storageDir = path.resolve(options.storageDir);
-  const entries = new Map<string, Entry>();
+  const entries = new Set<Entry>();
   let closed = false;
 
   const open = (datasets: DatasetSources): Promise<LockedInstance> => {
@@ -137,11 +143,9 @@ export function createInstancePool(options: {
   /** Closes the least recently used idle instances past the number kept. */
   const trim = (): void => {
     if (entries.size <= options.keep) return;
-    const idle = [...entries.entries()]
-      .filter(([, entry]) => entry.users === 0)
-      .sort(([, a], [, b]) => a.lastUsed - b.lastUsed);
-    for (const [key, entry] of idle.slice(0, entries.size - options.keep)) {
-      entries.delete(key);
+    const idle = [...entries].filter((entry) => entry.users === 0).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const entry of idle.slice(0, entries.size - options.keep)) {
+      entries.delete(entry);
       void shut(entry);
     }
   };
@@ -153,10 +157,10 @@ export function createInstancePool(options: {
     lease: async (datasets) => {
       if (closed) throw new Error('The instance pool is closed');
       const key = keyOf(datasets);
-      let entry = entries.get(key);
+      let entry = [...entries].find((candidate) => candidate.key === key && candidate.users === 0);
       if (!entry) {
-        entry = { opening: open(datasets), users: 0, lastUsed: Date.now(), idle: [] };
-        entries.set(key, entry);
+        entry = { key, opening: open(datasets), users: 0, lastUsed: Date.now(), idle: [] };
+        entries.add(entry);
       }
       const current = entry;
       current.users++;
@@ -171,20 +175,20 @@ export function createInstancePool(options: {
             released = true;
             current.users--;
             current.lastUsed = Date.now();
-            if (broken || closed || entries.get(key) !== current) connection.closeSync();
+            if (broken || closed || !entries.has(current)) connection.closeSync();
             else current.idle.push(connection);
             trim();
           },
         };
       } catch (error) {
         current.users--;
-        if (entries.get(key) === current) entries.delete(key);
+        entries.delete(current);
         throw error;
       }
     },
     close: async () => {
       closed = true;
-      const all = [...entries.values()];
+      const all = [...entries];
       entries.clear();
       await Promise.all(all.map(shut));
     },
