@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnCommand, stop, waitForStatus, type Cleanup, type Spawned } from '../lib/processes.ts';
+import { call, UNLIMITED_RATES } from '../lib/setup-calls.ts';
 
 /** What the soak drives: one `datalab up` as `npm start` runs it, and the objects its mix reads. */
 export interface SoakStack {
@@ -15,20 +16,6 @@ export interface SoakStack {
 }
 
 const ADMIN = { email: 'soak-admin@example.test', password: 'soak admin password 1234' };
-
-/** One user drives the load meant for a team, so the limits are out of its way. */
-const RATE_LIMITS = {
-  RATE_LIMIT_DEFAULT: '100000000',
-  RATE_LIMIT_EXPENSIVE: '100000000',
-  RATE_LIMIT_WINDOW_MS: '3600000',
-};
-
-async function call(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
 
 /** A CSV of `rows` sales-like rows starting at `from`. */
 export function salesCsv(from: number, rows: number): string {
@@ -55,7 +42,7 @@ export async function startSoakStack(basePort: number, cleanup: Cleanup): Promis
     DATALAB_ADMIN_EMAIL: ADMIN.email,
     DATALAB_ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: 'warn',
-    ...RATE_LIMITS,
+    ...UNLIMITED_RATES,
   });
   cleanup.add(() => stop(up, 30_000));
   const url = `http://127.0.0.1:${basePort}`;

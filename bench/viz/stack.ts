@@ -4,6 +4,7 @@ import { spawnCommand } from '../lib/processes.ts';
 import { createBenchUser, createDatabase, withDatabase } from '../lib/database.ts';
 import { serve, stop, waitForStatus, type Cleanup, type Spawned } from '../lib/processes.ts';
 import { csv, SCATTER } from './scatter.ts';
+import { call, UNLIMITED_RATES } from '../lib/setup-calls.ts';
 
 export interface StackOptions {
   postgresUrl: string;
@@ -20,21 +21,6 @@ export interface Stack {
   /** The saved 1,000-point scatter, reading the uploaded dataset. */
   chartId: string;
   datasetName: string;
-}
-
-/** So high that nothing is refused; one window for the whole run. */
-const RATE_LIMITS = {
-  RATE_LIMIT_DEFAULT: '100000000',
-  RATE_LIMIT_EXPENSIVE: '100000000',
-  RATE_LIMIT_LOGIN: '1000',
-  RATE_LIMIT_WINDOW_MS: '3600000',
-};
-
-async function call(url: string, init: RequestInit): Promise<Record<string, unknown>> {
-  const response = await fetch(url, init);
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
 }
 
 /**
@@ -74,7 +60,7 @@ export async function startStack(options: StackOptions, cleanup: Cleanup): Promi
   });
   const viz = await start('viz-service', 4, { VIZ_DATA_SERVICE_URL: url(1) });
   const gateway = await start('api-gateway', 0, {
-    ...RATE_LIMITS,
+    ...UNLIMITED_RATES,
     DATA_SERVICE_URL: url(1),
     VIZ_SERVICE_URL: url(4),
     ACCESS_TOKEN_TTL_SECONDS: '7200',
