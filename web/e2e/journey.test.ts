@@ -306,9 +306,20 @@ describe('the DataLab journey in a browser', { timeout: 150_000 }, () => {
     await page.getByLabel('New password', { exact: true }).fill(`${editor.password}-2`);
     await page.getByLabel('New password again').fill(`${editor.password}-2`);
     await page.getByRole('button', { name: 'Change password' }).click();
-    await page.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
-    await page.getByRole('button', { name: 'Log out' }).click();
     await page.waitForURL(/\/login/);
+    await page.getByRole('status').filter({ hasText: 'Password changed' }).waitFor();
+    const old = await fetch(`${lab.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: editor.email, password: editor.password }),
+    });
+    expect(old.status).toBe(401);
     await signIn(page, lab.url, { email: editor.email, password: `${editor.password}-2` });
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to DataLab' }).waitFor();
+    expect(page.url()).toMatch(/\/login(\?|$)/);
+    expect(await page.evaluate("localStorage.getItem('datalab.refresh_token')")).toBeNull();
+    expect(await page.getByRole('status').count()).toBe(0);
   });
 });

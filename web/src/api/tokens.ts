@@ -48,3 +48,26 @@ export function onSessionChange(listener: (signedIn: boolean) => void): () => vo
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
+
+/**
+ * Why the app ended the session on purpose (a password change ends them all), for the login page.
+ * A store it subscribes to, because another call may have found the session gone and shown the
+ * login page before the page that ended it could say why.
+ */
+export type SignOutReason = 'password_changed';
+let signOutReason: SignOutReason | undefined;
+const reasonListeners = new Set<() => void>();
+
+export function currentSignOutReason(): SignOutReason | undefined {
+  return signOutReason;
+}
+
+export function setSignOutReason(reason: SignOutReason | undefined): void {
+  signOutReason = reason;
+  for (const listener of reasonListeners) listener();
+}
+
+export function onSignOutReason(listener: () => void): () => void {
+  reasonListeners.add(listener);
+  return () => reasonListeners.delete(listener);
+}

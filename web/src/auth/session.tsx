@@ -24,8 +24,14 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   useEffect(
     () =>
       onSessionChange((signedIn) => {
-        if (!signedIn) client.clear();
-        void client.invalidateQueries({ queryKey: ['me'] });
+        if (signedIn) {
+          void client.invalidateQueries({ queryKey: ['me'] });
+          return;
+        }
+        // Nobody first, so the app leaves the signed-in pages at once (clearing the cache alone
+        // leaves this observer holding the old user), then forget every other answer.
+        client.setQueryData(['me'], null);
+        client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'me' });
       }),
     [client],
   );

@@ -1,6 +1,5 @@
-import { useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
-import { NavLink, useNavigate } from 'react-router';
+import { NavLink } from 'react-router';
 import { logout } from '../api/client.ts';
 import { useSession } from '../auth/session.tsx';
 
@@ -15,14 +14,9 @@ const LINKS = [
 
 export function Layout({ children }: { children: ReactNode }) {
   const { me } = useSession();
-  const navigate = useNavigate();
-  const client = useQueryClient();
   const [open, setOpen] = useState(false);
-  const signOut = async () => {
-    await logout();
-    client.clear();
-    void navigate('/login');
-  };
+  // Once the session is gone the app itself shows the login page (see app.tsx).
+  const signOut = () => void logout();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -59,7 +53,7 @@ export function Layout({ children }: { children: ReactNode }) {
           <span>
             {me?.email} <span className="badge">{me?.role}</span>
           </span>
-          <button type="button" className="secondary" onClick={() => void signOut()}>
+          <button type="button" className="secondary" onClick={signOut}>
             Log out
           </button>
         </div>

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { api } from '../api/client.ts';
+import { api, logout } from '../api/client.ts';
+import { setSignOutReason } from '../api/tokens.ts';
 import type { ApiKey, Role } from '../api/types.ts';
 import { useSession } from '../auth/session.tsx';
 import { Empty, formatDate, Loading, ProblemView } from '../components/states.tsx';
@@ -15,10 +16,11 @@ function ChangePassword() {
         method: 'POST',
         body: { current_password: current, new_password: next },
       }),
+    // The server ends every session of this user, this one included: sign out here as the
+    // Log out button does, rather than wait for the next call to fail.
     onSuccess: () => {
-      setCurrent('');
-      setNext('');
-      setConfirm('');
+      setSignOutReason('password_changed');
+      void logout();
     },
   });
   const mismatch = confirm !== '' && confirm !== next;
@@ -72,11 +74,6 @@ function ChangePassword() {
         Change password
       </button>
       {change.isError && <ProblemView error={change.error} />}
-      {change.isSuccess && (
-        <p className="notice" role="status">
-          Password changed. Your other sessions have been signed out.
-        </p>
-      )}
     </form>
   );
 }

@@ -1,8 +1,18 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useState, useSyncExternalStore, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { login } from '../api/client.ts';
+import {
+  currentSignOutReason,
+  onSignOutReason,
+  setSignOutReason,
+  type SignOutReason,
+} from '../api/tokens.ts';
 import { ProblemView } from '../components/states.tsx';
+
+const SIGNED_OUT: Record<SignOutReason, string> = {
+  password_changed: 'Password changed, and every session signed out. Sign in with the new password.',
+};
 
 export function LoginPage() {
   const [email, setEmail] = useState('');
@@ -12,6 +22,7 @@ export function LoginPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const client = useQueryClient();
+  const reason = useSyncExternalStore(onSignOutReason, currentSignOutReason);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -19,6 +30,7 @@ export function LoginPage() {
     setError(undefined);
     try {
       await login(email, password);
+      setSignOutReason(undefined);
       await client.invalidateQueries({ queryKey: ['me'] });
       const next = params.get('next');
       // Only paths inside this app: never an open redirect.
@@ -40,6 +52,11 @@ export function LoginPage() {
         aria-labelledby="login-title"
       >
         <h1 id="login-title">Sign in to DataLab</h1>
+        {reason && (
+          <p className="notice" role="status">
+            {SIGNED_OUT[reason]}
+          </p>
+        )}
         <label>
           Email
           <input
