@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createVerifiedTokenCache } from '../auth/verified-cache.ts';
 import { createBoundedLru } from './bounded-lru.ts';
 
@@ -44,6 +44,26 @@ describe('a byte-bounded LRU', () => {
       { owner: 'u2' },
     ]);
     expect(lru.size).toBe(1);
+  });
+});
+
+describe('a byte-bounded LRU over time', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('lets go of expired entries nobody reads again, instead of filling up to its budget', () => {
+    vi.useFakeTimers({ now: Date.UTC(2026, 0, 1) });
+    const lru = createBoundedLru<string>({ maxBytes: 1_000_000, sizeOf: (value) => value.length * 2 });
+    for (let minute = 0; minute < 30; minute++) {
+      for (let i = 0; i < 100; i++) lru.set(`answer-${minute}-${i}`, 'x'.repeat(100), Date.now() + 60_000);
+      vi.advanceTimersByTime(60_000);
+    }
+    lru.set('now', 'x', Date.now() + 60_000);
+    // What was written within the last TTL, not thirty minutes' worth.
+    expect(lru.size).toBeLessThanOrEqual(201);
+    expect(lru.bytes).toBeLessThan(201 * 400);
+    expect(lru.get('now')).toBe('x');
   });
 });
 

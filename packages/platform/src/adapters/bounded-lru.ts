@@ -1,6 +1,9 @@
 /** What one entry costs beyond its key and value: the Map slot and the entry object. */
 const ENTRY_OVERHEAD_BYTES = 96;
 
+/** How often a write also drops every expired entry (a walk of the whole map). */
+const SWEEP_EVERY_MS = 10_000;
+
 /** The memory a string takes at most (V8 keeps two bytes per character unless all are Latin-1). */
 export function stringBytes(value: string): number {
   return value.length * 2;
@@ -28,12 +31,21 @@ interface Entry<V> {
 export function createBoundedLru<V>(options: BoundedLruOptions<V>) {
   const entries = new Map<string, Entry<V>>();
   let bytes = 0;
+  let sweptAt = Date.now();
 
   const remove = (key: string): void => {
     const entry = entries.get(key);
     if (!entry) return;
     bytes -= entry.bytes;
     entries.delete(key);
+  };
+
+  // A key nobody reads again (an old dataset version's answer, a one-off render) would otherwise
+  // stay until the budget pushed it out, so memory would climb to the budget whatever the TTLs.
+  const sweepExpired = (now: number): void => {
+    if (now - sweptAt < SWEEP_EVERY_MS) return;
+    sweptAt = now;
+    for (const [key, entry] of entries) if (entry.expiresAt <= now) remove(key);
   };
 
   return {
@@ -51,6 +63,7 @@ export function createBoundedLru<V>(options: BoundedLruOptions<V>) {
     },
 
     set(key: string, value: V, expiresAt: number): void {
+      sweepExpired(Date.now());
       remove(key);
       const size = stringBytes(key) + options.sizeOf(value) + ENTRY_OVERHEAD_BYTES;
       if (size > options.maxBytes) return;
