@@ -36,3 +36,22 @@ export async function pssMb(pid: number): Promise<number> {
   const kb = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
   return kb ? Number(kb) / 1024 : 0;
 }
+
+/**
+ * Samples a process's RSS once a second until stopped. One reading at the end of a minute swings
+ * by a third with where V8's collector happens to be; the minute's mean does not.
+ */
+export function sampleRss(pid: number): () => Promise<{ meanMb: number; maxMb: number }> {
+  const readings: number[] = [];
+  const read = () => void rssMb(pid).then((mb) => mb > 0 && readings.push(mb));
+  read();
+  const timer = setInterval(read, 1000);
+  return async () => {
+    clearInterval(timer);
+    readings.push(await rssMb(pid));
+    return {
+      meanMb: readings.reduce((sum, mb) => sum + mb, 0) / readings.length,
+      maxMb: Math.max(...readings),
+    };
+  };
+}

@@ -7,7 +7,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { BenchContext } from '../lib/bench.ts';
 import { createCleanup } from '../lib/processes.ts';
 import { codeVersion, machine, writeResults } from '../lib/report.ts';
-import { descendants, pssMb, rssMb } from './memory.ts';
+import { descendants, pssMb, rssMb, sampleRss } from './memory.ts';
 import { readMix, writeMix } from './mix.ts';
 import { markdownReport, type Minute } from './report.ts';
 import { emptyCounts, startSideWork } from './side.ts';
@@ -96,18 +96,22 @@ export async function run({ args }: BenchContext): Promise<void> {
     const pid = stack.process.child.pid!;
     const minutes: Minute[] = [];
     for (let minute = 1; minute <= options.minutes; minute++) {
+      const stopSampling = sampleRss(pid);
       const load = await wrkMinute(stack.url, requestsFile, options);
+      const rss = await stopSampling();
       const postgres = await Promise.all((await descendants(pid)).map(pssMb));
       const entry: Minute = {
         minute,
         ...load,
         rssMb: await rssMb(pid),
+        rssMeanMb: rss.meanMb,
+        rssMaxMb: rss.maxMb,
         postgresPssMb: postgres.reduce((sum, mb) => sum + mb, 0),
         side: { ...side, samples: [] },
       };
       minutes.push(entry);
       console.log(
-        `minute ${minute}: ${load.reqPerS.toFixed(0)} req/s, 5xx ${load.s5xx}, 4xx ${load.s4xx}, socket errors ${load.socketErrors}, p95 ${load.p95Ms.toFixed(1)} ms, RSS ${entry.rssMb.toFixed(0)} MB (PostgreSQL ${entry.postgresPssMb.toFixed(0)} MB); side calls ${side.calls}, 5xx ${side.s5xx}`,
+        `minute ${minute}: ${load.reqPerS.toFixed(0)} req/s, 5xx ${load.s5xx}, 4xx ${load.s4xx}, socket errors ${load.socketErrors}, p95 ${load.p95Ms.toFixed(1)} ms, RSS ${entry.rssMb.toFixed(0)} MB (mean ${entry.rssMeanMb.toFixed(0)}, max ${entry.rssMaxMb.toFixed(0)}; PostgreSQL ${entry.postgresPssMb.toFixed(0)} MB); side calls ${side.calls}, 5xx ${side.s5xx}`,
       );
       if (stack.process.child.exitCode !== null)
         throw new Error(`datalab exited:\n${stack.process.output()}`);
