@@ -64,17 +64,21 @@ export async function startDataLab(): Promise<RunningDataLab> {
   });
   const up: Spawned = spawnTs('packages/cli/src/main.ts', ['up'], env);
   const url = `http://127.0.0.1:${base}`;
+  let users: Awaited<ReturnType<typeof userFactory>> | undefined;
+  let browser: Browser;
   try {
     await waitForStatus(`${url}/health/ready`, 200, up, 120_000);
     // `up` builds the UI beside the services' start when the checkout has no fresh build.
     await waitForStatus(`${url}/`, 200, up, 180_000);
+    users = await userFactory(String(env.DATABASE_URL));
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+    await mkdir(SCREENSHOTS, { recursive: true });
   } catch (error) {
+    // Nothing else would stop it: a browser that fails to start must not leave DataLab running.
+    await users?.close();
     up.child.kill('SIGKILL');
     throw error;
   }
-  const users = await userFactory(String(env.DATABASE_URL));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
-  await mkdir(SCREENSHOTS, { recursive: true });
   return {
     url,
     users,
