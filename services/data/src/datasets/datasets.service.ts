@@ -11,7 +11,7 @@ import type { IngestOptions, IngestResult } from '../ingest/index.ts';
 import { createCatalog } from './datasets.catalog.ts';
 import type { DatasetsRepository } from './datasets.repository.ts';
 import type { DatasetView, UploadOptions } from './datasets.schemas.ts';
-import type { Dataset, DatasetColumn } from './datasets.types.ts';
+import type { Dataset } from './datasets.types.ts';
 import {
   createDatasetTable,
   dropDatasetTable,
@@ -45,13 +45,6 @@ export function toView(dataset: Dataset): DatasetView {
     created_at: dataset.createdAt.toISOString(),
     updated_at: dataset.updatedAt.toISOString(),
   };
-}
-
-function sameColumns(existing: DatasetColumn[], found: DatasetColumn[]): boolean {
-  return (
-    existing.length === found.length &&
-    existing.every((column, i) => column.original_name === found[i]?.original_name)
-  );
 }
 
 export function createDatasetsService(
@@ -149,29 +142,16 @@ export function createDatasetsService(
           const dataset = (await repository.findForUpdate(known.id, client))!;
           if (mode === 'append') {
             const types = Object.fromEntries(dataset.columns.map((c) => [c.original_name, c.type]));
-            const ingestWith = ingestOptions(
-              { ...options, types: JSON.stringify(types) },
-              file.filename,
-              config,
+            const ingestWith = {
+              ...ingestOptions({ ...options, types: JSON.stringify(types) }, file.filename, config),
+              requiredColumns: dataset.columns.map((c) => c.original_name),
+            };
+            const { result } = await copyUpload(
+              client,
+              file.stream,
+              ingestWith,
+              async () => dataset.tableName,
             );
-            const { result } = await copyUpload(client, file.stream, ingestWith, async (columns) => {
-              if (!sameColumns(dataset.columns, columns)) {
-                const expected = dataset.columns.map((c) => c.original_name).join(', ');
-                throw new AppError(
-                  'invalid',
-                  `An append must have the dataset's columns, in order: ${expected}`,
-                  {
-                    errors: [
-                      {
-                        field: 'file',
-                        message: `columns are ${columns.map((c) => c.original_name).join(', ')}`,
-                      },
-                    ],
-                  },
-                );
-              }
-              return dataset.tableName;
-            });
             return finishWrite(client, dataset, result, 'append', principal);
           }
           const tableName = newTableName();

@@ -41,13 +41,19 @@ const override = (types: Record<string, ColumnType> | undefined, key: string): C
   types && Object.hasOwn(types, key) ? types[key] : undefined;
 
 /** Safe names, then types: declared or inferred from the sample, with the caller's overrides on top. */
-function decideColumns(
-  source: Source,
-  sample: unknown[][],
-  overrides: IngestOptions['columnTypes'],
-): DatasetColumn[] {
+function decideColumns(source: Source, sample: unknown[][], options: IngestOptions): DatasetColumn[] {
   if (source.names.length === 0)
     throw new IngestError('invalid', 'The file has no columns', [{ line: 1, message: 'no columns' }]);
+  const required = options.requiredColumns;
+  // Checked before the types: an append's types are the dataset's, not something the caller sent.
+  if (required && required.join('\0') !== source.names.join('\0')) {
+    throw new IngestError(
+      'invalid',
+      `An append must have the dataset's columns, in order: ${required.join(', ')}`,
+      [{ line: 1, message: `the file's columns are ${source.names.join(', ')}` }],
+    );
+  }
+  const overrides = options.columnTypes;
   const names = safeNames(source.names);
   const unknown = Object.keys(overrides ?? {}).filter(
     (key) => !source.names.includes(key) && !names.includes(key),
@@ -208,7 +214,7 @@ export async function ingest(
       : undefined;
     source = await openSource(reader, detected, options, replay);
     const sampled = await readSample(source, options);
-    const columns = decideColumns(source, sampled.sample, options.columnTypes);
+    const columns = decideColumns(source, sampled.sample, options);
     const onCopyFailure = (error: Error): void => reader.fail(error);
     let result: Omit<IngestResult, 'encoding'>;
     if (replay?.replayable && fastAllowed(columns, sampled.held, options)) {

@@ -33,6 +33,8 @@ export interface IngestOptions {
   sheet?: string;
   /** Per-column types that win over inference, keyed by the file's name or the safe name. */
   columnTypes?: Record<string, ColumnType>;
+  /** An append: the columns the file must have, in order, as the dataset's first file named them. */
+  requiredColumns?: string[];
   /** `fail`: any bad row refuses the file. `skip`: bad rows are left out and reported. */
   onError: 'fail' | 'skip';
   limits: IngestLimits;
