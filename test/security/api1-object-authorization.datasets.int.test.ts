@@ -43,7 +43,7 @@ describe('another user’s private dataset', () => {
     const patch = await fetch(`${stack.url}/api/v1/data/datasets/${datasetId}`, {
       method: 'PATCH',
       headers: bearer(stranger, true),
-      body: JSON.stringify({ description: 'mine now' }),
+      body: JSON.stringify({ name: `stolen_${Date.now()}`, description: 'mine now' }),
     });
     await expectProblem(patch, 404);
     await expectProblem(
@@ -55,7 +55,9 @@ describe('another user’s private dataset', () => {
     );
     const still = await fetch(`${stack.url}/api/v1/data/datasets/${datasetId}`, { headers: bearer(owner) });
     expect(still.status).toBe(200);
-    expect(((await still.json()) as { description: string | null }).description).not.toBe('mine now');
+    const kept = (await still.json()) as { name: string; description: string | null };
+    expect(kept.name).not.toMatch(/^stolen_/);
+    expect(kept.description).not.toBe('mine now');
   });
 
   it('cannot be read through SQL by another editor: it is as unknown as a name nobody used', async () => {

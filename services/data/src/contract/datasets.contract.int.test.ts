@@ -270,8 +270,18 @@ describe('datasets: create, read, list, change and delete through the gateway', 
     }
   });
 
-  // There is no rename: PATCH takes only description and visibility, so a dataset keeps its first name.
-  it.fails('lets the owner rename a dataset, and SQL then finds it by the new name only', async () => {
+  it('refuses a rename to a name that is taken or is not an identifier, and changes nothing', async () => {
+    const { dataset } = await created(owner, 'x\n1\n', 'x.csv', { name: fresh('keep') });
+    const { dataset: taken } = await created(owner, 'x\n2\n', 'x.csv', { name: fresh('taken') });
+    const patch = (name: string) => owner.send('PATCH', `${DATASETS}/${dataset.id}`, { name });
+    await refusal(await patch(taken.name), 409, `A dataset named "${taken.name}" exists already`);
+    const problem = await refusal(await patch('2024 sales; DROP'), 400, 'SQL identifier');
+    expect(problem.errors).toContainEqual(expect.objectContaining({ field: 'name' }));
+    expect(await jsonOf<DatasetView>(await get(owner, dataset.id))).toEqual(dataset);
+    expect(await rowsOf(owner, `SELECT x FROM ${dataset.name}`)).toEqual([[1]]);
+  });
+
+  it('lets the owner rename a dataset, and SQL then finds it by the new name only', async () => {
     const { dataset } = await created(owner, 'x\n1\n', 'x.csv', { name: fresh('before') });
     const renamed = fresh('after');
     const changed = await jsonOf<DatasetView>(

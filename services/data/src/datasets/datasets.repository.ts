@@ -162,12 +162,12 @@ export function createDatasetsRepository(pool: Pool) {
 
     async update(
       id: string,
-      changes: { description?: string; visibility?: Visibility },
+      changes: { name?: string; description?: string; visibility?: Visibility },
     ): Promise<Dataset | undefined> {
       const result = await pool.query<DatasetRow>(
-        `UPDATE data.datasets SET description = COALESCE($2, description), visibility = COALESCE($3, visibility), updated_at = now()
+        `UPDATE data.datasets SET name = COALESCE($4, name), description = COALESCE($2, description), visibility = COALESCE($3, visibility), updated_at = now()
          WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, changes.description ?? null, changes.visibility ?? null],
+        [id, changes.description ?? null, changes.visibility ?? null, changes.name ?? null],
       );
       return result.rows[0] && toDataset(result.rows[0]);
     },

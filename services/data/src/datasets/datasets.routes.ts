@@ -95,7 +95,7 @@ export function datasetsRoutes(app: App, datasets: DatasetsService, uploadLimits
     {
       schema: {
         tags,
-        summary: 'Change the description or visibility.',
+        summary: 'Rename a dataset, or change its description or visibility.',
         params: DatasetIdParams,
         body: UpdateDatasetBody,
         response: { 200: DatasetSchema },

@@ -97,7 +97,16 @@ export const ListDatasetsQuery = Type.Object({
 export const DatasetList = Type.Object({ datasets: Type.Array(DatasetSchema), total: Type.Integer() });
 
 export const UpdateDatasetBody = Type.Object(
-  { description: Type.Optional(Type.String({ maxLength: 4000 })), visibility: Type.Optional(Visibility) },
+  {
+    name: Type.Optional(
+      Type.String({
+        maxLength: 63,
+        description: 'A new name for SQL; saved SQL that names the dataset the old way stops finding it.',
+      }),
+    ),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    visibility: Type.Optional(Visibility),
+  },
   { additionalProperties: false, minProperties: 1 },
 );
 

@@ -193,13 +193,18 @@ export function createDatasetsService(
     async update(
       principal: Principal,
       idOrName: string,
-      changes: { description?: string; visibility?: 'private' | 'shared' },
+      changes: { name?: string; description?: string; visibility?: 'private' | 'shared' },
     ) {
       const dataset = await catalog.readable(principal, idOrName);
       assertCanManage(principal, dataset, 'dataset');
-      const updated = (await repository.update(dataset.id, changes))!;
+      const name = changes.name === undefined ? undefined : nameFor(changes.name, '');
+      const updated = await repository.update(dataset.id, { ...changes, name }).catch((error: unknown) => {
+        throw (error as { code?: string }).code === '23505'
+          ? new AppError('conflict', `A dataset named "${name}" exists already`)
+          : error;
+      });
       await changed();
-      return toView(updated);
+      return toView(updated!);
     },
 
     async delete(principal: Principal, idOrName: string): Promise<void> {
