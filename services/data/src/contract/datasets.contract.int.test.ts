@@ -277,6 +277,8 @@ describe('datasets: create, read, list, change and delete through the gateway', 
     await refusal(await patch(taken.name), 409, `A dataset named "${taken.name}" exists already`);
     const problem = await refusal(await patch('2024 sales; DROP'), 400, 'SQL identifier');
     expect(problem.errors).toContainEqual(expect.objectContaining({ field: 'name' }));
+    const long = await refusal(await patch('n'.repeat(64)), 400, '63');
+    expect(long.errors).toContainEqual(expect.objectContaining({ field: '/body/name' }));
     expect(await jsonOf<DatasetView>(await get(owner, dataset.id))).toEqual(dataset);
     expect(await rowsOf(owner, `SELECT x FROM ${dataset.name}`)).toEqual([[1]]);
   });

@@ -203,8 +203,10 @@ export function createDatasetsService(
           ? new AppError('conflict', `A dataset named "${name}" exists already`)
           : error;
       });
+      // Deleted between the check above and the update: as gone as if it had never been.
+      if (!updated) throw new AppError('not_found', `Dataset "${idOrName}" not found`);
       await changed();
-      return toView(updated!);
+      return toView(updated);
     },
 
     async delete(principal: Principal, idOrName: string): Promise<void> {
