@@ -14,6 +14,7 @@ import { createDatasetsService } from './datasets/datasets.service.ts';
 import { createIngestMetrics } from './datasets/datasets.metrics.ts';
 import { queryRoutes } from './query/query.routes.ts';
 import { createQueryService } from './query/query.service.ts';
+import { openDatasetFiles } from './versions/dataset-files.ts';
 
 export type DataDeps = ServiceDeps<typeof dataConfigSchema>;
 
@@ -28,6 +29,8 @@ export async function buildApp(deps: DataDeps): Promise<App> {
       'QUERY_DATABASE_URL is not set: SQL queries are refused (503) until this service has a login that is only a member of datalab_reader (see docs/deployment.md)',
     );
   }
+  const files = await openDatasetFiles(config, deps.common.dataDir);
+  app.addHook('onClose', () => files.close());
   const repository = createDatasetsRepository(deps.db.pool);
   const lookups = cachedCatalog(
     repository,
@@ -43,6 +46,7 @@ export async function buildApp(deps: DataDeps): Promise<App> {
     repository,
     config,
     createIngestMetrics(deps.metrics),
+    files,
     lookups.changed,
   );
   datasetsRoutes(app, datasets, {

@@ -1,6 +1,8 @@
 import { f } from '@datalab/platform';
+import { engineConfigSchema } from './engine/engine.config.ts';
 import { jobsConfigSchema } from './jobs/jobs.config.ts';
 import { queryConfigSchema } from './query/query.config.ts';
+import { storageConfigSchema } from './storage/storage.config.ts';
 
 export const dataConfigSchema = {
   maxUploadBytes: f.integer(
@@ -67,5 +69,7 @@ export const dataConfigSchema = {
     1024,
   ),
   ...queryConfigSchema,
+  ...engineConfigSchema,
+  ...storageConfigSchema,
   ...jobsConfigSchema,
 };

@@ -9,6 +9,7 @@ interface DatasetRow {
   visibility: Visibility;
   table_name: string;
   columns: DatasetColumn[];
+  files: string[];
   row_count: string;
   bytes: string;
   version: number;
@@ -18,7 +19,7 @@ interface DatasetRow {
 }
 
 const COLUMNS =
-  'id, name, description, owner_id, visibility, table_name, columns, row_count, bytes, version, source_format, created_at, updated_at';
+  'id, name, description, owner_id, visibility, table_name, columns, files, row_count, bytes, version, source_format, created_at, updated_at';
 
 function toDataset(row: DatasetRow): Dataset {
   return {
@@ -29,6 +30,7 @@ function toDataset(row: DatasetRow): Dataset {
     visibility: row.visibility,
     tableName: row.table_name,
     columns: row.columns,
+    files: row.files,
     rowCount: Number(row.row_count),
     bytes: Number(row.bytes),
     version: row.version,
@@ -184,6 +186,28 @@ export function createDatasetsRepository(pool: Pool) {
       );
     },
 
+    /**
+     * Names the version's Parquet files, in the transaction that records the
+     * version; the files they replace are marked dropped, for the sweeper.
+     */
+    async recordFiles(db: PoolClient, dataset: Pick<Dataset, 'id' | 'version'>, files: readonly string[]) {
+      await db.query(
+        `INSERT INTO data.dropped_files (key)
+         SELECT key FROM data.datasets, jsonb_array_elements_text(files) AS key
+         WHERE id = $1 AND NOT key = ANY($2) ON CONFLICT (key) DO NOTHING`,
+        [dataset.id, files],
+      );
+      await db.query('UPDATE data.datasets SET files = $2 WHERE id = $1', [
+        dataset.id,
+        JSON.stringify(files),
+      ]);
+      await db.query('UPDATE data.dataset_versions SET files = $3 WHERE dataset_id = $1 AND version = $2', [
+        dataset.id,
+        dataset.version,
+        JSON.stringify(files),
+      ]);
+    },
+
     async saveRejects(
       db: PoolClient,
       dataset: Pick<Dataset, 'id' | 'version'>,
@@ -205,7 +229,13 @@ export function createDatasetsRepository(pool: Pool) {
       return result.rows[0]?.report_csv;
     },
 
+    /** Deletes the dataset; its files are marked dropped, for the sweeper. */
     async delete(db: PoolClient, id: string): Promise<void> {
+      await db.query(
+        `INSERT INTO data.dropped_files (key)
+         SELECT jsonb_array_elements_text(files) FROM data.datasets WHERE id = $1 ON CONFLICT (key) DO NOTHING`,
+        [id],
+      );
       await db.query('DELETE FROM data.datasets WHERE id = $1', [id]);
     },
 

@@ -24,6 +24,8 @@ import { ingestOptions, nameFor } from './upload-options.ts';
 import { copyUpload } from './upload-copy.ts';
 import type { DataConfig } from './upload-options.ts';
 import type { IngestMetrics } from './datasets.metrics.ts';
+import type { DatasetFiles } from '../versions/dataset-files.ts';
+import { writeVersionFromTable } from '../versions/table-version.ts';
 
 export interface UploadedFile {
   stream: Readable;
@@ -52,6 +54,7 @@ export function createDatasetsService(
   repository: DatasetsRepository,
   config: DataConfig,
   metrics: IngestMetrics,
+  files: DatasetFiles,
   /** Called after every committed change to an existing dataset (catalog-cache.ts). */
   changed: () => Promise<void> = async () => undefined,
 ) {
@@ -85,6 +88,7 @@ export function createDatasetsService(
       rowsRejected: result.rowsRejected,
       by: principal.userId,
     });
+    await writeVersionFromTable(client, written, files, repository);
     metrics.rowsIngested(result.format, result.rowsWritten);
     const rejectsId =
       result.rowsRejected > 0

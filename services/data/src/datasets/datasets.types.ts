@@ -43,6 +43,8 @@ export interface Dataset {
   /** Table in schema `datasets`. */
   tableName: string;
   columns: DatasetColumn[];
+  /** Storage keys of the current version's Parquet files, in row order. */
+  files: string[];
   rowCount: number;
   bytes: number;
   version: number;

@@ -21,6 +21,8 @@ export type ReaderSpec =
       columns?: ColumnTypes;
       /** Strings read as NULL. */
       nullStrings?: readonly string[];
+      /** Whether a quoted empty field (`""`) is NULL too; false keeps it an empty string. */
+      quotedNulls?: boolean;
       /** Lines skipped before the header. */
       skipRows?: number;
       /** Rows DuckDB reads to detect types when `columns` is absent. */
@@ -55,6 +57,7 @@ export function readerCall(file: string, spec: ReaderSpec): string {
       if (spec.quote !== undefined) options.push(`quote = ${sqlString(spec.quote)}`);
       if (spec.escape !== undefined) options.push(`escape = ${sqlString(spec.escape)}`);
       if (spec.nullStrings) options.push(`nullstr = [${spec.nullStrings.map(sqlString).join(', ')}]`);
+      if (spec.quotedNulls !== undefined) options.push(`allow_quoted_nulls = ${bool(spec.quotedNulls)}`);
       if (spec.skipRows !== undefined) options.push(`skip = ${Math.max(0, Math.floor(spec.skipRows))}`);
       if (spec.columns) options.push('auto_detect = false', columnsOption(spec.columns));
       else if (spec.sampleSize !== undefined) options.push(`sample_size = ${Math.floor(spec.sampleSize)}`);

@@ -13,6 +13,7 @@ import { createCatalog, type Catalog } from '../datasets/datasets.catalog.ts';
 import { createDatasetsRepository, type DatasetsRepository } from '../datasets/datasets.repository.ts';
 import type { DataConfig } from '../datasets/upload-options.ts';
 import { memoizedGuard, type GuardedSql } from '../query/sql-guard.ts';
+import { openDatasetFiles, type DatasetFiles } from '../versions/dataset-files.ts';
 
 /** What every data job handler works with: the process's own pools, the data-service's config and catalog. */
 export interface DataJobContext {
@@ -24,6 +25,8 @@ export interface DataJobContext {
   repository: DatasetsRepository;
   catalog: Catalog;
   guard: (sql: string) => Promise<GuardedSql>;
+  /** The process's DuckDB engine and dataset storage, opened on first use and kept for the process's life. */
+  files: () => Promise<DatasetFiles>;
   adapters: Adapters;
   internalKeys: KeySet;
   logger: Logger;
@@ -32,6 +35,7 @@ export interface DataJobContext {
 export function createDataJobContext(deps: JobTypeDeps): DataJobContext {
   const repository = createDatasetsRepository(deps.db.pool);
   const config = loadConfig(dataConfigSchema, deps.env);
+  let files: Promise<DatasetFiles> | undefined;
   return {
     config,
     pool: deps.db.pool,
@@ -39,6 +43,12 @@ export function createDataJobContext(deps: JobTypeDeps): DataJobContext {
     repository,
     catalog: createCatalog(repository),
     guard: memoizedGuard(config.queryGuardMemoBytes),
+    files: () => {
+      files ??= openDatasetFiles(config, deps.common.dataDir);
+      // A failed open is tried again by the next job rather than remembered.
+      files.catch(() => (files = undefined));
+      return files;
+    },
     adapters: deps.adapters,
     internalKeys: deps.internalKeys,
     logger: deps.logger.child({ jobs: 'data' }),

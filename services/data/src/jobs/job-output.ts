@@ -2,6 +2,7 @@ import { Type, type Static } from 'typebox';
 import { AppError, type PoolClient, type Principal } from '@datalab/platform';
 import { inTransaction, indexDatasetTable, tableBytes } from '../datasets/dataset-tables.ts';
 import type { Dataset, DatasetColumn } from '../datasets/datasets.types.ts';
+import { writeVersionFromTable } from '../versions/table-version.ts';
 import type { DataJobContext } from './job-context.ts';
 
 /** The params every job that makes a dataset takes, beside its own. */
@@ -117,6 +118,7 @@ export async function writeOutput(
       rowsRejected: filled.rowsRejected ?? 0,
       by: job.owner.userId,
     });
+    await writeVersionFromTable(client, written, await context.files(), context.repository);
     return resultOf(written);
   });
 }
