@@ -1,6 +1,7 @@
 import {
   createLogger,
   loadCommonConfig,
+  loadConfig,
   migrate,
   runProcess,
   runStandalone,
@@ -58,6 +59,9 @@ async function migrateCommand(names: string[]): Promise<void> {
           process.stdout.write(
             `${service.name}: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}\n`,
           );
+          const config = loadConfig(service.configSchema, process.env);
+          const moved = (await service.migrateData?.({ config, common, db, logger })) ?? [];
+          for (const line of moved) process.stdout.write(`${service.name}: ${line}\n`);
         }
       } finally {
         await db.close();

@@ -3,6 +3,7 @@ import { defineService } from '@datalab/platform';
 import pkg from '../package.json' with { type: 'json' };
 import { buildApp } from './app.ts';
 import { dataConfigSchema } from './config.ts';
+import { migrateData } from './versions/migrate-data.ts';
 
 export const dataService = defineService({
   name: 'data-service',
@@ -15,4 +16,5 @@ export const dataService = defineService({
   migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
   configSchema: dataConfigSchema,
   buildApp,
+  migrateData,
 });

@@ -55,6 +55,19 @@ export interface ServiceDefinition<S extends ConfigSchema = ConfigSchema> {
    * gateway creates the first admin). Returns lines to show the person starting it.
    */
   prepare?(deps: ServiceDeps<S>): Promise<string[]>;
+  /**
+   * Moves data the schema migrations cannot (e.g. the data-service's old
+   * dataset tables into Parquet versions). Runs after the migrations, both
+   * when the service starts and in `datalab migrate`. Returns lines to show.
+   */
+  migrateData?(deps: MigrateDataDeps<S>): Promise<string[]>;
+}
+
+export interface MigrateDataDeps<S extends ConfigSchema> {
+  config: ConfigOf<S>;
+  common: CommonConfig;
+  db: Database;
+  logger: Logger;
 }
 
 export function defineService<S extends ConfigSchema>(

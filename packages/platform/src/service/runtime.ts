@@ -150,6 +150,7 @@ export async function startService<S extends ConfigSchema>(
   let app: App | undefined;
   try {
     await migrate(db.pool, { schema: definition.schema, directory: definition.migrationsDir, logger });
+    const moved = (await definition.migrateData?.({ config, common, db, logger })) ?? [];
     const metrics = createServiceMetrics(definition.name);
     registerPoolMetrics(metrics.registry, db);
     registerDiskMetrics(metrics.registry, common.dataDir);
@@ -167,7 +168,7 @@ export async function startService<S extends ConfigSchema>(
       internalKeys: platform.internalKeys,
       env: options.env,
     };
-    const notices = (await definition.prepare?.(deps)) ?? [];
+    const notices = [...moved, ...((await definition.prepare?.(deps)) ?? [])];
     app = await definition.buildApp(deps);
     const port = await listen(app, common.host, options.port);
     return {
