@@ -73,6 +73,14 @@ export function createDatasetsRepository(pool: Pool) {
       return result.rows[0] && toDataset(result.rows[0]);
     },
 
+    /** The dataset a data job made, if it made one. */
+    async findByJob(jobId: string, db: Queryable = pool): Promise<Dataset | undefined> {
+      const result = await db.query<DatasetRow>(`SELECT ${COLUMNS} FROM data.datasets WHERE job_id = $1`, [
+        jobId,
+      ]);
+      return result.rows[0] && toDataset(result.rows[0]);
+    },
+
     async findByNames(names: readonly string[]): Promise<Dataset[]> {
       const result = await pool.query<DatasetRow>(
         `SELECT ${COLUMNS} FROM data.datasets WHERE name = ANY($1)`,
@@ -111,16 +119,20 @@ export function createDatasetsRepository(pool: Pool) {
       return { datasets: page.rows.map(toDataset), total: page.total };
     },
 
+    /**
+     * `id` when the dataset's files were written before its entry (they are stored under it);
+     * `jobId` when a data job made it (the job's idempotency key).
+     */
     async insert(
       db: PoolClient,
       dataset: Pick<
         Dataset,
         'name' | 'description' | 'ownerId' | 'visibility' | 'tableName' | 'columns' | 'sourceFormat'
-      >,
+      > & { id?: string; jobId?: string },
     ): Promise<Dataset> {
       const result = await db.query<DatasetRow>(
-        `INSERT INTO data.datasets (name, description, owner_id, visibility, table_name, columns, source_format)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+        `INSERT INTO data.datasets (id, name, description, owner_id, visibility, table_name, columns, source_format, job_id)
+         VALUES (COALESCE($8::uuid, gen_random_uuid()), $1, $2, $3, $4, $5, $6, $7, $9) RETURNING ${COLUMNS}`,
         [
           dataset.name,
           dataset.description,
@@ -129,6 +141,8 @@ export function createDatasetsRepository(pool: Pool) {
           dataset.tableName,
           JSON.stringify(dataset.columns),
           dataset.sourceFormat,
+          dataset.id ?? null,
+          dataset.jobId ?? null,
         ],
       );
       return toDataset(result.rows[0]!);

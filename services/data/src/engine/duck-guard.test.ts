@@ -169,6 +169,18 @@ describe('the DuckDB SQL guard', () => {
       /json_serialize_plan\(\) is not allowed/,
     ],
     ['an empty text', '   ', /no statement/],
+    [
+      'a statement that writes, naming it',
+      '/* tidy up */ -- first\n  delete FROM sales',
+      /Only a SELECT query is allowed: DELETE statements are not allowed/,
+    ],
+    ['an UPDATE, naming it', 'UPDATE sales SET id = 1', /UPDATE statements are not allowed/],
+    [
+      'a statement after a WITH list, without guessing its kind',
+      'WITH x AS (SELECT 1) DELETE FROM sales',
+      /^Only a SELECT query is allowed: no statement may write/,
+    ],
+    ['a statement inside an unclosed comment', '/* DELETE FROM sales', /SQL|SELECT/],
   ])('refuses %s', async (_what, sql, message) => {
     const refused = await refusal(sql);
     expect(refused.kind).toBe('invalid');

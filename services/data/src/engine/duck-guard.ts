@@ -193,6 +193,27 @@ function visitExpression(node: Tree, scope: ReadonlySet<string>, w: Walk): void 
   visitFields(node, scope, w);
 }
 
+/**
+ * The keyword a statement starts with, past spaces and comments (`DELETE`, `SET`, …): it names
+ * what was refused. A plain scan, linear in the text (user SQL is up to 100 kB).
+ */
+function leadingKeyword(sql: string): string | undefined {
+  let at = 0;
+  for (;;) {
+    const comment = sql.startsWith('--', at) ? '\n' : sql.startsWith('/*', at) ? '*/' : undefined;
+    if (comment) {
+      const end = sql.indexOf(comment, at + 2);
+      // An unclosed comment: nothing follows it.
+      if (end < 0) return undefined;
+      at = end + comment.length;
+    } else if (/\s/.test(sql.charAt(at))) at += 1;
+    else break;
+  }
+  const word = /^[A-Za-z]+/.exec(sql.slice(at, at + 32))?.[0]?.toUpperCase();
+  // A WITH list can lead any statement; the kind is further on.
+  return word === 'WITH' ? undefined : word;
+}
+
 function parseError(sql: string, tree: Tree): never {
   const message = text(tree.error_message);
   if (tree.error_type === 'parser') {
@@ -200,9 +221,12 @@ function parseError(sql: string, tree: Tree): never {
     throw sqlError(sql, `SQL syntax error: ${message}`, Number.isInteger(position) ? position : undefined);
   }
   if (/only select/i.test(message)) {
+    const keyword = leadingKeyword(sql);
     throw sqlError(
       sql,
-      'Only a SELECT query is allowed: no statement may write, change settings, attach, copy, load or call anything',
+      keyword
+        ? `Only a SELECT query is allowed: ${keyword} statements are not allowed, nor any that writes, changes settings, attaches, copies, loads or calls anything`
+        : 'Only a SELECT query is allowed: no statement may write, change settings, attach, copy, load or call anything',
     );
   }
   throw sqlError(sql, `The SQL could not be read: ${message}`);

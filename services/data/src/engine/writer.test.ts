@@ -108,6 +108,48 @@ describe('trusted writes of new versions', () => {
     ]);
   });
 
+  it('writes the columns a shape chooses from the answer, reached by position, in the answer’s order', async () => {
+    const outDir = nextVersion();
+    let seen: string[] = [];
+    const written = await fx.engine.writer.fromQuery({
+      select: 'SELECT id AS x, amount AS x, region FROM sales ORDER BY amount DESC',
+      datasets: fx.datasets,
+      outDir,
+      shape: (answer) => {
+        seen = answer.map((column) => `${column.name} ${column.type.toString()}`);
+        return answer.map((column, index) => ({
+          name: `c_${index}`,
+          value: (ref) => (index === 1 ? `CAST(${ref} AS DOUBLE)` : ref),
+        }));
+      },
+    });
+    expect(seen).toEqual(['x INTEGER', 'x DECIMAL(4,2)', 'region VARCHAR']);
+    expect(written.rows).toBe(3);
+    expect(await readVersion(outDir, ['c_0', 'c_1', 'c_2'])).toEqual([
+      [3, 30, 'north'],
+      [2, 20.25, 'south'],
+      [1, 10.5, 'north'],
+    ]);
+  });
+
+  it('names the place in the caller’s own SQL when a shaped query does not bind, writing nothing', async () => {
+    const outDir = nextVersion();
+    const refused = await fx.engine.writer
+      .fromQuery({
+        select: 'SELECT id,\n  nope\nFROM sales',
+        datasets: fx.datasets,
+        outDir,
+        shape: (answer) => answer.map((column) => ({ name: column.name, value: (ref) => ref })),
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isAppError(refused) && refused.kind).toBe('invalid');
+    expect((refused as Error).message).toMatch(/column "nope" not found.*\(line 2, column 3\)/);
+    expect(existsSync(path.join(outDir, VERSION_FILE))).toBe(false);
+  });
+
   it.each([
     ['a file read', "SELECT * FROM read_csv('/etc/passwd')", /read_csv\(\) is not allowed/],
     [

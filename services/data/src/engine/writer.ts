@@ -1,6 +1,6 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import type { Slots } from './slots.ts';
 import { interrupter, openLockedInstance, sqlIdentifier, sqlString } from './duck-instance.ts';
 import { translateDuckError } from './engine-errors.ts';
@@ -40,6 +40,18 @@ export interface AppendedColumn {
 
 export type AppendedValue = string | number | boolean | bigint | null;
 
+/** A column of a query's answer, as DuckDB names and types it when the query is prepared (before it runs). */
+export interface AnswerColumn {
+  name: string;
+  type: DuckDBType;
+}
+
+/** A column as written: its name in the file, and its value as SQL over the answer's column (`column` is a reference to it). */
+export interface WrittenColumn {
+  name: string;
+  value: (column: string) => string;
+}
+
 export interface Writer {
   /** Reads `input` (a file in the upload temp directory) with DuckDB's reader and writes it into `outDir`. */
   fromFile(request: {
@@ -55,12 +67,17 @@ export interface Writer {
     outDir: string;
     signal?: AbortSignal;
   }): Promise<WriteResult>;
-  /** Writes the answer of one SELECT over `datasets` into `outDir`; `select` must have passed the engine's guard. */
+  /**
+   * Writes the answer of one SELECT over `datasets` into `outDir`; `select` must have passed the
+   * engine's guard. With `shape`, the file's columns are chosen from the answer's: one written
+   * column for each, in order (names a dataset can have, types it stores).
+   */
   fromQuery(request: {
     select: string;
     datasets: DatasetSources;
     outDir: string;
     signal?: AbortSignal;
+    shape?: (answer: readonly AnswerColumn[]) => readonly WrittenColumn[];
   }): Promise<WriteResult>;
 }
 
@@ -86,6 +103,40 @@ async function prepareOutDir(storageDir: string, outDir: string): Promise<string
 
 const copyTo = (select: string, file: string): string =>
   `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`;
+
+/**
+ * The SELECT that writes `shape`'s columns: the answer's columns are reached by position
+ * (`answer(c0, c1, …)`), so names the answer repeats, or that are not identifiers, stay apart.
+ * The caller's own text is prepared to learn them (nothing runs), so an error names a place in
+ * what the caller wrote; the COPY runs DuckDB's own text of it.
+ */
+async function shapedSelect(
+  connection: DuckDBConnection,
+  select: { caller: string; canonical: string },
+  shape: (answer: readonly AnswerColumn[]) => readonly WrittenColumn[],
+): Promise<string> {
+  const prepared = await connection.prepare(select.caller);
+  let answer: AnswerColumn[];
+  try {
+    answer = Array.from({ length: prepared.columnCount }, (_, index) => ({
+      name: prepared.columnName(index),
+      type: prepared.columnType(index),
+    }));
+  } finally {
+    prepared.destroySync();
+  }
+  const written = shape(answer);
+  if (written.length !== answer.length) {
+    throw new Error(
+      `A shape gives one written column per answer column: ${answer.length}, not ${written.length}`,
+    );
+  }
+  const positions = answer.map((_, index) => sqlIdentifier(`c${index}`));
+  const values = written.map(
+    (column, index) => `${column.value(`answer.${positions[index]!}`)} AS ${sqlIdentifier(column.name)}`,
+  );
+  return `SELECT ${values.join(', ')} FROM (${select.canonical}) AS answer(${positions.join(', ')})`;
+}
 
 export function createWriter(options: WriterOptions): Writer {
   const storageDir = path.resolve(options.storageDir);
@@ -170,14 +221,17 @@ export function createWriter(options: WriterOptions): Writer {
         return copyRows(connection, copyTo(`SELECT ${casts} FROM staging`, file));
       }),
 
-    fromQuery: async ({ select, datasets, outDir, signal }) => {
+    fromQuery: async ({ select, datasets, outDir, signal, shape }) => {
       const text = await options.canonical(select);
       const files = Object.values(datasets).flatMap((source) => source.files);
       for (const file of files) assertStorageFile(storageDir, file);
       const views = Object.entries(datasets).map(([name, source]) => viewStatement(name, source));
-      return write(outDir, { paths: files, views }, signal, (connection, file) =>
-        copyRows(connection, copyTo(text, file)),
-      );
+      return write(outDir, { paths: files, views }, signal, async (connection, file) => {
+        const query = shape
+          ? await shapedSelect(connection, { caller: select, canonical: text }, shape)
+          : text;
+        return copyRows(connection, copyTo(query, file));
+      });
     },
   };
 }

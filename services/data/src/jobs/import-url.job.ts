@@ -6,7 +6,8 @@ import type { UploadOptions } from '../datasets/datasets.schemas.ts';
 import { copyUpload } from '../datasets/upload-copy.ts';
 import { ingestOptions } from '../datasets/upload-options.ts';
 import { asJobError, type DataJobContext } from './job-context.ts';
-import { OutputParams, writeOutput } from './job-output.ts';
+import { OutputParams } from './job-output.ts';
+import { writeTableOutput } from './table-output.ts';
 import { addressPolicy, guardedDownload } from './import-url.fetch.ts';
 
 const MAX_REDIRECTS = 5;
@@ -88,9 +89,9 @@ export function importUrlJob(context: DataJobContext): JobType {
     handler: ({ jobId, params, owner, signal, progress, log }) =>
       asJobError(async () => {
         const { url, format, delimiter, header, on_error, ...options } = params;
-        const result = await writeOutput(
+        const result = await writeTableOutput(
           context,
-          { jobId, type: 'import-url', owner, options },
+          { jobId, type: 'import-url', owner, options, signal },
           async (client, tableName) => {
             const download = await guardedDownload(url, {
               permits,

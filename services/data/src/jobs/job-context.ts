@@ -12,7 +12,6 @@ import { dataConfigSchema } from '../config.ts';
 import { createCatalog, type Catalog } from '../datasets/datasets.catalog.ts';
 import { createDatasetsRepository, type DatasetsRepository } from '../datasets/datasets.repository.ts';
 import type { DataConfig } from '../datasets/upload-options.ts';
-import { memoizedGuard, type GuardedSql } from '../query/sql-guard.ts';
 import { openDatasetFiles, type DatasetFiles } from '../versions/dataset-files.ts';
 
 /** What every data job handler works with: the process's own pools, the data-service's config and catalog. */
@@ -20,12 +19,12 @@ export interface DataJobContext {
   config: DataConfig;
   /** The primary: output datasets are written here. */
   pool: Pool;
-  /** The restricted login user SQL runs on (see the query executor); without one, user SQL is refused. */
-  queryPool: Pool | undefined;
   repository: DatasetsRepository;
   catalog: Catalog;
-  guard: (sql: string) => Promise<GuardedSql>;
-  /** The process's DuckDB engine and dataset storage, opened on first use and kept for the process's life. */
+  /**
+   * The process's DuckDB engine and dataset storage, opened on first use and kept for the
+   * process's life (a worker's engine takes the same DATA_ENGINE_* budgets as a data-service's).
+   */
   files: () => Promise<DatasetFiles>;
   adapters: Adapters;
   internalKeys: KeySet;
@@ -39,10 +38,8 @@ export function createDataJobContext(deps: JobTypeDeps): DataJobContext {
   return {
     config,
     pool: deps.db.pool,
-    queryPool: deps.db.queryPool,
     repository,
     catalog: createCatalog(repository),
-    guard: memoizedGuard(config.queryGuardMemoBytes),
     files: () => {
       files ??= openDatasetFiles(config, deps.common.dataDir);
       // A failed open is tried again by the next job rather than remembered.

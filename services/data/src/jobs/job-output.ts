@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
 import { AppError, type PoolClient, type Principal } from '@datalab/platform';
-import { inTransaction, indexDatasetTable, tableBytes } from '../datasets/dataset-tables.ts';
+import type { DatasetsRepository } from '../datasets/datasets.repository.ts';
 import type { Dataset, DatasetColumn } from '../datasets/datasets.types.ts';
-import { writeVersionFromTable } from '../versions/table-version.ts';
-import type { DataJobContext } from './job-context.ts';
+
+/** What every job that makes a dataset shares: its params, its result, its key. */
 
 /** The params every job that makes a dataset takes, beside its own. */
 export const OutputParams = {
@@ -31,24 +31,28 @@ export interface OutputResult {
   url: string;
 }
 
-export interface Filled {
-  columns: DatasetColumn[];
-  rowsWritten: number;
-  /** Rows an import skipped (`on_error: skip`). */
-  rowsRejected?: number;
-  sourceFormat: string;
+export interface OutputJob {
+  jobId: string;
+  /** Used in the default name. */
+  type: string;
+  owner: Principal;
+  options: OutputOptions;
+  /** The job's: aborted on cancel, timeout or shutdown. */
+  signal: AbortSignal;
 }
 
-/**
- * The job's output table is named after the job, so it is the job's key: an
- * attempt that finds it knows a previous attempt of the same job committed,
- * and answers with that dataset instead of making a second one.
- */
+/** The PostgreSQL table a job's dataset is filled into while read paths still read tables (#18). */
 export function outputTableName(jobId: string): string {
   return `j_${jobId.replace(/-/g, '').toLowerCase()}`;
 }
 
-function resultOf(dataset: Dataset): OutputResult {
+/** The name asked for, else the job's type and the start of its id. */
+export function outputName(job: OutputJob): string {
+  const start = job.jobId.replace(/-/g, '').toLowerCase().slice(0, 12);
+  return job.options.name ?? `${job.type.replace(/-/g, '_')}_${start}`;
+}
+
+export function resultOf(dataset: Dataset): OutputResult {
   return {
     dataset_id: dataset.id,
     name: dataset.name,
@@ -58,67 +62,70 @@ function resultOf(dataset: Dataset): OutputResult {
   };
 }
 
-async function findOutput(db: PoolClient | DataJobContext['pool'], tableName: string) {
-  const found = await db.query<{ id: string }>('SELECT id FROM data.datasets WHERE table_name = $1', [
-    tableName,
-  ]);
-  return found.rows[0]?.id;
-}
-
-export interface OutputJob {
-  jobId: string;
-  /** Used in the default name. */
-  type: string;
-  owner: Principal;
-  options: OutputOptions;
-}
-
 /**
- * Makes the job's dataset in one transaction: `fill` creates the table named
- * `tableName` and loads it; the metadata row is added and committed with it,
- * or nothing is left at all. The dataset belongs to the job's owner.
+ * Takes the job's lock for the rest of the transaction and answers the dataset an attempt of the
+ * job already committed, if any. Two attempts of one job (a worker presumed dead that was not)
+ * queue up on the lock until the first commits; the second then finds the first's dataset by the
+ * job id and answers with it instead of making a second one.
  */
-export async function writeOutput(
-  context: DataJobContext,
+export async function lockOutput(
+  repository: DatasetsRepository,
+  client: PoolClient,
+  jobId: string,
+): Promise<Dataset | undefined> {
+  await client.query("SELECT pg_advisory_xact_lock(hashtext('datalab.job-output'), hashtext($1))", [jobId]);
+  return repository.findByJob(jobId, client);
+}
+
+/** What a job made, as its dataset's first version records it. */
+export interface MadeOutput {
+  /** When the files were stored under the dataset's id before the entry existed. */
+  id?: string;
+  name: string;
+  tableName: string;
+  columns: DatasetColumn[];
+  sourceFormat: string;
+  rows: number;
+  /** Rows an import skipped (`on_error: skip`). */
+  rowsRejected?: number;
+  bytes: number;
+}
+
+/** Adds the job's dataset to the catalog, owned by the job's owner and keyed by the job, at version 1. */
+export async function insertOutput(
+  repository: DatasetsRepository,
+  client: PoolClient,
   job: OutputJob,
-  fill: (client: PoolClient, tableName: string) => Promise<Filled>,
-): Promise<OutputResult> {
-  const tableName = outputTableName(job.jobId);
-  const done = await findOutput(context.pool, tableName);
-  if (done) return resultOf((await context.repository.find(done))!);
-  const name = job.options.name ?? `${job.type.replace(/-/g, '_')}_${tableName.slice(2, 14)}`;
-  return inTransaction(context.pool, async (client) => {
-    // Two attempts of one job (a worker presumed dead that was not) queue up here; the second finds the first's.
-    await client.query("SELECT pg_advisory_xact_lock(hashtext('datalab.job-output'), hashtext($1))", [
-      tableName,
-    ]);
-    const again = await findOutput(client, tableName);
-    if (again) return resultOf((await context.repository.find(again, client))!);
-    if (await context.repository.find(name, client))
-      throw new AppError('conflict', `A dataset named "${name}" exists already`, {
-        errors: [{ field: 'params.name', message: 'is taken' }],
-      });
-    await client.query("SET LOCAL TimeZone = 'UTC'");
-    const filled = await fill(client, tableName);
-    await indexDatasetTable(client, tableName);
-    const dataset = await context.repository.insert(client, {
-      name,
-      description: job.options.description ?? '',
-      ownerId: job.owner.userId,
-      visibility: job.options.visibility ?? 'private',
-      tableName,
-      columns: filled.columns,
-      sourceFormat: filled.sourceFormat,
-    });
-    const written = await context.repository.recordWrite(client, dataset.id, {
-      rowCount: filled.rowsWritten,
-      bytes: await tableBytes(client, tableName),
-      mode: 'create',
-      rowsWritten: filled.rowsWritten,
-      rowsRejected: filled.rowsRejected ?? 0,
-      by: job.owner.userId,
-    });
-    await writeVersionFromTable(client, written, await context.files(), context.repository);
-    return resultOf(written);
+  made: MadeOutput,
+): Promise<Dataset> {
+  const dataset = await repository.insert(client, {
+    ...(made.id ? { id: made.id } : {}),
+    name: made.name,
+    description: job.options.description ?? '',
+    ownerId: job.owner.userId,
+    visibility: job.options.visibility ?? 'private',
+    tableName: made.tableName,
+    columns: made.columns,
+    sourceFormat: made.sourceFormat,
+    jobId: job.jobId,
   });
+  return repository.recordWrite(client, dataset.id, {
+    rowCount: made.rows,
+    bytes: made.bytes,
+    mode: 'create',
+    rowsWritten: made.rows,
+    rowsRejected: made.rowsRejected ?? 0,
+    by: job.owner.userId,
+  });
+}
+
+export async function assertNameFree(
+  repository: DatasetsRepository,
+  name: string,
+  db?: PoolClient,
+): Promise<void> {
+  if (await repository.find(name, db))
+    throw new AppError('conflict', `A dataset named "${name}" exists already`, {
+      errors: [{ field: 'params.name', message: 'is taken' }],
+    });
 }

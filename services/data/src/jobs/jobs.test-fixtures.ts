@@ -1,6 +1,11 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { expect, inject } from 'vitest';
 import { computeService } from '@datalab/compute-service';
 import {
+  loadConfig,
   startService,
   type Env,
   type Platform,
@@ -10,7 +15,11 @@ import {
 import { testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
 import { callAs, uploadForm } from '../../../../test/internal.ts';
 import { queryOnce } from '../../../../test/processes.ts';
+import { dataConfigSchema } from '../config.ts';
+import type { DatasetColumn } from '../datasets/datasets.types.ts';
+import { readAll } from '../engine/run-statement.ts';
 import { dataService } from '../definition.ts';
+import { openDatasetFiles } from '../versions/dataset-files.ts';
 
 /** Data job tests: a database of their own, the data-service and the compute-service running jobs in process. */
 
@@ -33,6 +42,8 @@ export interface DataJobs {
   data: RunningService;
   compute: RunningService;
   databaseUrl: string;
+  /** The dataset storage's folder, this test file's own. */
+  storageDir: string;
   call: <T>(
     as: Principal,
     service: RunningService,
@@ -56,8 +67,10 @@ export async function startDataJobs(extra: Env = {}): Promise<DataJobs> {
   const databaseUrl = url.toString();
   const queryUrl = new URL(inject('queryDatabaseUrl'));
   queryUrl.pathname = `/${name}`;
+  const storageDir = await mkdtemp(path.join(tmpdir(), 'datalab-jobs-storage-'));
   const env = testEnv({
     DATABASE_URL: databaseUrl,
+    DATA_STORAGE_DIR: storageDir,
     QUERY_DATABASE_URL: queryUrl.toString(),
     REDIS_URL: undefined,
     RECONCILE_INTERVAL_MS: '500',
@@ -74,6 +87,7 @@ export async function startDataJobs(extra: Env = {}): Promise<DataJobs> {
     data,
     compute,
     databaseUrl,
+    storageDir,
     call: async <T>(as: Principal, service: RunningService, method: string, path: string, body?: unknown) => {
       const init: RequestInit =
         body === undefined
@@ -90,6 +104,7 @@ export async function startDataJobs(extra: Env = {}): Promise<DataJobs> {
       await data.close();
       await platform.close();
       await queryOnce(server, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await rm(storageDir, { recursive: true, force: true });
     },
   };
 }
@@ -157,4 +172,68 @@ export async function rowsOf(
   );
   expect(answer.status, JSON.stringify(answer.body)).toBe(200);
   return answer.body;
+}
+
+/**
+ * What the storage holds that no catalog entry names: files and version folders left by a
+ * write that failed or was cancelled (its own storage, so other test files cannot add any).
+ */
+export async function unnamedInStorage(jobs: DataJobs): Promise<string[]> {
+  const named = await queryOnce(
+    jobs.databaseUrl,
+    'SELECT jsonb_array_elements_text(files) AS key FROM data.datasets',
+  );
+  const keys = new Set(named.map((row) => String(row.key)));
+  const folders = new Set([...keys].map((key) => key.split('/').slice(0, 3).join('/')));
+  const found = await readdir(path.join(jobs.storageDir, 'versions'), { recursive: true }).catch(
+    () => [] as string[],
+  );
+  return found
+    .map((entry) => ['versions', ...entry.split(path.sep)].join('/'))
+    .filter((key) => key.split('/').length > 2 && !keys.has(key) && !folders.has(key));
+}
+
+/**
+ * A dataset's current version: the DuckDB types stored in its Parquet files (DESCRIBE in a plain
+ * DuckDB: the engine's streamed answers do not carry the JSON type's name) and its rows in order,
+ * read through the engine as the service reads them.
+ */
+export async function readVersion(
+  jobs: DataJobs,
+  datasetId: string,
+): Promise<{ columns: { name: string; duckdbType: string }[]; rows: unknown[][] }> {
+  const [entry] = await queryOnce(
+    jobs.databaseUrl,
+    `SELECT columns, files FROM data.datasets WHERE id = '${datasetId}'`,
+  );
+  const columns = (entry?.columns ?? []) as DatasetColumn[];
+  const keys = (entry?.files ?? []) as string[];
+  expect(keys.length, `dataset ${datasetId} names no file`).toBeGreaterThan(0);
+  const files = await openDatasetFiles(
+    loadConfig(dataConfigSchema, jobs.env),
+    String(jobs.env.DATALAB_DATA_DIR),
+  );
+  const opened = await files.storage.open(keys);
+  const plain = await DuckDBInstance.create(':memory:');
+  const connection = await plain.connect();
+  try {
+    const list = opened.paths.map((file) => `'${file.replace(/'/g, "''")}'`).join(', ');
+    const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet([${list}])`);
+    const result = await files.engine.run({
+      sql: 'SELECT * FROM version',
+      datasets: { version: { files: opened.paths, columns: columns.map((column) => column.name) } },
+      limits: { maxRows: 10_000, timeoutMs: 30_000 },
+    });
+    return {
+      columns: described
+        .getRows()
+        .map(([name, duckdbType]) => ({ name: String(name), duckdbType: String(duckdbType) })),
+      rows: (await readAll(result)).rows,
+    };
+  } finally {
+    connection.closeSync();
+    plain.closeSync();
+    opened.release();
+    await files.close();
+  }
 }

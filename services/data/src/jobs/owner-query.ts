@@ -1,57 +1,75 @@
-import { PermanentJobError, type Principal } from '@datalab/platform';
-import { qualifiedTable } from '../datasets/datasets.types.ts';
-import { openCursor, type RowCursor } from '../query/executor.ts';
-import { jobLimits, userSqlOff } from '../query/limits.ts';
-import { translateQueryError, type SessionSettings } from '../query/query-errors.ts';
-import { sqlError } from '../query/sql-position.ts';
-import { assertReadsOnly, rewriteReferences } from '../query/sql-rewrite.ts';
-import type { DataJobContext } from './job-context.ts';
-
-const BATCH_ROWS = 5000;
-
-/** PostgreSQL positions count characters from 1; the rewrite maps bytes. */
-function byteOffset(text: string, position: number): number {
-  return Buffer.byteLength([...text].slice(0, position - 1).join(''));
-}
+import type { Principal } from '@datalab/platform';
+import type { Catalog } from '../datasets/datasets.catalog.ts';
+import type { DatasetColumn } from '../datasets/datasets.types.ts';
+import { readAll } from '../engine/run-statement.ts';
+import type { ResultValue } from '../query/result-values.ts';
+import type { DatasetFiles, OpenedSources } from '../versions/dataset-files.ts';
+import { answerColumns } from './answer-columns.ts';
 
 /**
- * Opens `sql` the way the query API runs it for `owner`: the SQL guard, the
- * datasets the owner may read (anything else is "not found"), the rewrite to
- * their tables, the check that it reads nothing else, and the read-only
- * reader transaction on the restricted query login (without one it is refused).
- * No row cap: the rows go into a dataset, not an HTTP answer; each fetch still
- * has the query timeout, and each row the answer's byte budget.
+ * The owner's SQL as the query API runs it: DuckDB's guard, and only the
+ * datasets the owner may read (any other name is "not found"), each its
+ * current version's files. A job writes the whole answer, with no row cap.
  */
-export async function openOwnerQuery(
-  context: DataJobContext,
-  owner: Principal,
+
+export interface OwnerQueryDeps {
+  files: DatasetFiles;
+  catalog: Catalog;
+  owner: Principal;
+}
+
+/** The datasets `sql` reads, after the guard, opened for the engine; throws "not found" for one the owner may not read. */
+async function openOwnerSources(deps: OwnerQueryDeps, sql: string): Promise<OpenedSources> {
+  const guarded = await deps.files.engine.guard(sql);
+  const datasets = await deps.catalog.readableByNames(deps.owner, guarded.datasetNames);
+  return deps.files.open([...datasets.values()]);
+}
+
+export interface WrittenAnswer {
+  /** The version's files, in the staged folder. */
+  files: string[];
+  rows: number;
+  columns: DatasetColumn[];
+}
+
+/** Writes the whole answer of the owner's `sql` as one version's Parquet file in `outDir`. */
+export async function writeOwnerQuery(
+  deps: OwnerQueryDeps,
   sql: string,
-): Promise<RowCursor> {
-  // A deployment's setting, not something a retry of this job could change.
-  if (!context.queryPool) throw new PermanentJobError(userSqlOff().message);
-  const guarded = await context.guard(sql);
-  const datasets = [...(await context.catalog.readableByNames(owner, guarded.datasetNames)).values()];
-  const tables = new Map(datasets.map((dataset) => [dataset.name, qualifiedTable(dataset)]));
-  const rewritten = await rewriteReferences(sql, guarded.references, tables);
-  await assertReadsOnly(rewritten.text, new Set(datasets.map((dataset) => dataset.tableName)));
-  const limits = jobLimits(context.config);
+  outDir: string,
+  signal: AbortSignal,
+): Promise<WrittenAnswer> {
+  const opened = await openOwnerSources(deps, sql);
   try {
-    return await openCursor(
-      context.queryPool,
-      { text: rewritten.text, values: [] },
-      { timeoutMs: context.config.queryTimeoutMs, batchSize: BATCH_ROWS, limits },
-    );
-  } catch (error) {
-    throw translateQueryError(error, jobSession(context), (message, position) =>
-      sqlError(sql, message, rewritten.originalOffset(byteOffset(rewritten.text, position))),
-    );
+    let columns: DatasetColumn[] = [];
+    const written = await deps.files.engine.writer.fromQuery({
+      select: sql,
+      datasets: opened.sources,
+      outDir,
+      signal,
+      shape: (answer) => {
+        const shaped = answerColumns(answer);
+        columns = shaped.columns;
+        return shaped.written;
+      },
+    });
+    return { files: written.files, rows: written.rows, columns };
+  } finally {
+    opened.release();
   }
 }
 
-/** The limits a job's query runs under, to name the one a refusal is about. */
-export function jobSession(context: DataJobContext): SessionSettings {
-  return {
-    timeoutMs: context.config.queryTimeoutMs,
-    tempFileBytes: jobLimits(context.config).tempFileBytes,
-  };
+/** The rows of a small query of the owner's (at most `maxRows`), under the query timeout. */
+export async function queryAsOwner(
+  deps: OwnerQueryDeps,
+  sql: string,
+  limits: { maxRows: number; timeoutMs: number; signal: AbortSignal },
+): Promise<ResultValue[][]> {
+  const opened = await openOwnerSources(deps, sql);
+  try {
+    const result = await deps.files.engine.query({ sql, datasets: opened.sources, limits });
+    return (await readAll(result)).rows;
+  } finally {
+    opened.release();
+  }
 }

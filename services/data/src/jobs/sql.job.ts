@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import { defineJobType, type JobType } from '@datalab/platform';
 import { asJobError, type DataJobContext } from './job-context.ts';
-import { OutputParams, writeOutput } from './job-output.ts';
-import { jobSession, openOwnerQuery } from './owner-query.ts';
-import { copyCursor } from './query-output.ts';
+import { OutputParams } from './job-output.ts';
+import { writeOwnerQuery } from './owner-query.ts';
+import { writeVersionOutput } from './version-output.ts';
 
 export const SqlJobParams = Type.Object(
   {
@@ -19,8 +19,9 @@ export const SqlJobParams = Type.Object(
 
 /**
  * `sql`: a read-only query whose whole answer becomes a new dataset of the
- * job's owner. It runs exactly as the query API runs the owner's SQL (guard,
- * catalog, reader role), without the answer's row cap.
+ * job's owner. It is guarded and sees the owner's datasets exactly as the
+ * query API's SQL does, without the answer's row cap; DuckDB writes the
+ * answer straight into the new version's Parquet file.
  */
 export function sqlJob(context: DataJobContext): JobType {
   return defineJobType({
@@ -32,18 +33,19 @@ export function sqlJob(context: DataJobContext): JobType {
     handler: ({ jobId, params, owner, signal, progress, log }) =>
       asJobError(async () => {
         const { sql, ...options } = params;
-        const result = await writeOutput(
+        const result = await writeVersionOutput(
           context,
-          { jobId, type: 'sql', owner, options },
-          async (client, table) => {
-            const cursor = await openOwnerQuery(context, owner, sql);
-            return copyCursor(
-              client,
-              table,
-              cursor,
-              { signal, onRows: (rows) => progress(50, `${rows} rows written`) },
-              jobSession(context),
+          { jobId, type: 'sql', owner, options, signal },
+          async (files, outDir) => {
+            await progress(10, 'writing the answer');
+            const written = await writeOwnerQuery(
+              { files, catalog: context.catalog, owner },
+              sql,
+              outDir,
+              signal,
             );
+            await progress(80, `${written.rows} rows written`);
+            return { ...written, sourceFormat: 'query' };
           },
         );
         await log('info', `dataset ${result.name} has ${result.row_count} rows`);

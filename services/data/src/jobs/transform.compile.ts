@@ -1,36 +1,32 @@
 import { AppError, type Principal } from '@datalab/platform';
 import type { Catalog } from '../datasets/datasets.catalog.ts';
 import { quoteIdent } from '../datasets/datasets.types.ts';
+import type { GuardedSql } from '../engine/duck-guard.ts';
 import { safeNames } from '../ingest/names.ts';
-import { inspectSelect } from '../query/sql-guard.ts';
 import type { TransformParams, TransformStep } from './transform.schemas.ts';
 
 /**
- * Turns a transform (a dataset and a list of steps, in JSON) into one SELECT
- * over dataset names: each step a CTE reading the one before. The SQL then
- * runs exactly like the owner's own query (guard, catalog, reader role), so a
- * transform can read nothing its owner could not query. Steps are named
- * "Step0", "Step1"…: quoted capitals, which no dataset name can be.
+ * Turns a transform (a dataset and a list of steps, in JSON) into one DuckDB
+ * SELECT over dataset names: each step a subquery of the one before. The SQL
+ * then runs exactly like the owner's own query (guard, catalog), so a
+ * transform can read nothing its owner could not query. Steps are subqueries
+ * rather than named CTEs because DuckDB names are case-insensitive, quoted or
+ * not: any CTE name a dataset could have would hide that dataset.
  */
 
 export interface CompileDeps {
   catalog: Catalog;
   owner: Principal;
+  /** The engine's guard: expressions are checked as user SQL is. */
+  guard: (sql: string) => Promise<GuardedSql>;
   /** Distinct values of one column of a query's rows, as text (for pivot), at most `limit`. */
   distinctValues: (sql: string, limit: number) => Promise<(string | null)[]>;
 }
 
 type StepOf<K extends TransformStep['op']> = Extract<TransformStep, { op: K }>;
 
-interface Relation {
-  /** The SQL so far: `WITH` items, and the name of the last one. */
-  ctes: string[];
-  columns: string[];
-}
-
 const DEFAULT_PIVOT_COLUMNS = 100;
 
-const stepName = (index: number): string => `"Step${index}"`;
 const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 function refuse(field: string, message: string): never {
@@ -43,26 +39,55 @@ function known(columns: readonly string[], column: string, field: string): strin
   return quoteIdent(column);
 }
 
-/** An expression is one value: no FROM, no second column, no statement around it. */
-async function checkExpression(expression: string, field: string): Promise<string> {
-  let inspected;
+type Tree = Record<string, unknown>;
+
+const isTree = (value: unknown): value is Tree =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A part of a SELECT that says nothing: no WHERE, no GROUP BY, no CTE, … */
+const isEmpty = (value: unknown): boolean =>
+  value === null ||
+  (Array.isArray(value) && value.length === 0) ||
+  (isTree(value) && Array.isArray(value.map) && value.map.length === 0);
+
+/** The SELECT parts a lone expression has: its one item, and a FROM that is empty. */
+const EXPRESSION_PARTS = new Set(['type', 'select_list', 'from_table', 'aggregate_handling']);
+
+/** An expression is one value: no FROM, no second column, no star, no dataset, no statement around it. */
+async function checkExpression(
+  expression: string,
+  field: string,
+  guard: CompileDeps['guard'],
+): Promise<string> {
+  let guarded: GuardedSql;
   try {
-    inspected = await inspectSelect(`SELECT (${expression}\n)`);
+    guarded = await guard(`SELECT (${expression}\n)`);
   } catch (error) {
     refuse(field, error instanceof Error ? error.message : String(error));
   }
-  const statements = (inspected.tree.stmts ?? []) as { stmt?: { SelectStmt?: Record<string, unknown> } }[];
-  const select = statements[0]?.stmt?.SelectStmt ?? {};
-  const targets = select.targetList;
-  const extra = Object.keys(select).filter((key) => !['targetList', 'limitOption', 'op'].includes(key));
-  if (!Array.isArray(targets) || targets.length !== 1 || extra.length > 0 || inspected.references.length > 0)
-    refuse(field, 'must be a single expression over the columns');
+  const statement = JSON.parse(guarded.normalized) as Tree;
+  const select = isTree(statement.node) ? statement.node : {};
+  const items = Array.isArray(select.select_list) ? select.select_list.filter(isTree) : [];
+  const single =
+    select.type === 'SELECT_NODE' &&
+    items.length === 1 &&
+    items[0]!.class !== 'STAR' &&
+    isTree(select.from_table) &&
+    select.from_table.type === 'EMPTY' &&
+    Object.entries(select).every(([part, value]) => EXPRESSION_PARTS.has(part) || isEmpty(value));
+  if (!single || guarded.references.length > 0) refuse(field, 'must be a single expression over the columns');
   return `(${expression}\n)`;
 }
 
+/**
+ * The alias a sample or split gives the step before: as a value it is the whole row (a STRUCT).
+ * No column can be named so (column names are identifiers), so none hides it.
+ */
+const ROW = '"each row"';
+
 /** A repeatable pseudo-random number in [0, 2^32) per row, from its values and the seed, as 8 hex digits. */
-const rowHash = (alias: string, seed: string | undefined): string =>
-  `substr(md5(${alias}::text || ${literal(seed ?? '')}), 1, 8) COLLATE "C"`;
+const rowHash = (seed: string | undefined): string =>
+  `substr(md5(CAST(${ROW} AS VARCHAR) || ${literal(seed ?? '')}), 1, 8)`;
 
 /** `fraction` of 2^32 as 8 hex digits: hashes below it are picked. */
 const threshold = (fraction: number): string =>
@@ -81,28 +106,29 @@ export function createTransformCompiler(deps: CompileDeps) {
     return { name: quoteIdent(dataset.name), columns: dataset.columns.map((column) => column.name) };
   };
 
-  const sqlOf = (relation: Relation, select: string): string =>
-    `WITH ${relation.ctes.join(',\n')}\n${select}`;
+  const expression = (text: string, field: string): Promise<string> =>
+    checkExpression(text, field, deps.guard);
 
-  async function apply(step: TransformStep, from: string, columns: string[], at: string, sofar: Relation) {
+  /** `from` is the step before, a parenthesized SELECT. */
+  async function apply(step: TransformStep, from: string, columns: string[], at: string) {
     const all = columns.map(quoteIdent).join(', ');
     switch (step.op) {
       case 'filter':
         return {
-          sql: `SELECT * FROM ${from} WHERE ${await checkExpression(step.where, `${at}.where`)}`,
+          sql: `SELECT * FROM ${from} AS prev WHERE ${await expression(step.where, `${at}.where`)}`,
           columns,
         };
       case 'derive': {
         const derived = new Map<string, string>();
-        for (const [name, expression] of Object.entries(step.columns))
-          derived.set(name, await checkExpression(expression, `${at}.columns.${name}`));
+        for (const [name, text] of Object.entries(step.columns))
+          derived.set(name, await expression(text, `${at}.columns.${name}`));
         const kept = columns.map((c) =>
           derived.has(c) ? `${derived.get(c)} AS ${quoteIdent(c)}` : quoteIdent(c),
         );
         const added = [...derived].filter(([name]) => !columns.includes(name));
         const items = [...kept, ...added.map(([name, sql]) => `${sql} AS ${quoteIdent(name)}`)];
         return {
-          sql: `SELECT ${items.join(', ')} FROM ${from}`,
+          sql: `SELECT ${items.join(', ')} FROM ${from} AS prev`,
           columns: [...columns, ...added.map(([n]) => n)],
         };
       }
@@ -113,7 +139,7 @@ export function createTransformCompiler(deps: CompileDeps) {
         const items = step.columns.map(
           (c, i) => `${known(columns, c, `${at}.columns[${i}]`)} AS ${quoteIdent(names[i]!)}`,
         );
-        return { sql: `SELECT ${items.join(', ')} FROM ${from}`, columns: names };
+        return { sql: `SELECT ${items.join(', ')} FROM ${from} AS prev`, columns: names };
       }
       case 'join':
         return join(step, from, columns, at);
@@ -123,39 +149,43 @@ export function createTransformCompiler(deps: CompileDeps) {
         if (missing.length > 0) refuse(`${at}.dataset`, `has no column ${missing.join(', ')}`);
         const how = step.distinct ? 'UNION' : 'UNION ALL';
         return {
-          sql: `SELECT ${all} FROM ${from} ${how} SELECT ${all} FROM ${other.name} AS other`,
+          sql: `SELECT ${all} FROM ${from} AS prev ${how} SELECT ${all} FROM ${other.name} AS other`,
           columns,
         };
       }
       case 'pivot':
-        return pivot(step, from, columns, at, sofar);
+        return pivot(step, from, columns, at);
       case 'sample': {
         if ((step.rows === undefined) === (step.fraction === undefined))
           refuse(at, 'give either rows or fraction');
-        const hash = rowHash('r', step.seed);
+        const hash = rowHash(step.seed);
         const sql =
           step.rows !== undefined
-            ? `SELECT ${all} FROM ${from} AS r ORDER BY ${hash} LIMIT ${step.rows}`
-            : `SELECT ${all} FROM ${from} AS r WHERE ${hash} < ${threshold(step.fraction!)}`;
+            ? `SELECT ${all} FROM ${from} AS ${ROW} ORDER BY ${hash} LIMIT ${step.rows}`
+            : `SELECT ${all} FROM ${from} AS ${ROW} WHERE ${hash} < ${threshold(step.fraction!)}`;
         return { sql, columns };
       }
       case 'split': {
-        const label = `CASE WHEN ${rowHash('r', step.seed)} < ${threshold(step.train)} THEN 'train' ELSE 'test' END`;
+        const label = `CASE WHEN ${rowHash(step.seed)} < ${threshold(step.train)} THEN 'train' ELSE 'test' END`;
         if (step.keep)
-          return { sql: `SELECT ${all} FROM ${from} AS r WHERE ${label} = ${literal(step.keep)}`, columns };
+          return {
+            sql: `SELECT ${all} FROM ${from} AS ${ROW} WHERE ${label} = ${literal(step.keep)}`,
+            columns,
+          };
         const name = step.column ?? 'split';
         if (columns.includes(name)) refuse(`${at}.column`, `"${name}" is a column already`);
         return {
-          sql: `SELECT ${all}, ${label} AS ${quoteIdent(name)} FROM ${from} AS r`,
+          sql: `SELECT ${all}, ${label} AS ${quoteIdent(name)} FROM ${from} AS ${ROW}`,
           columns: [...columns, name],
         };
       }
       case 'sort': {
+        // Nulls sort as larger than any value, as they always did here (DuckDB's default puts them last).
         const keys = step.by.map(
           (key, i) =>
-            `${known(columns, key.column, `${at}.by[${i}].column`)}${key.descending ? ' DESC' : ''}`,
+            `${known(columns, key.column, `${at}.by[${i}].column`)}${key.descending ? ' DESC NULLS FIRST' : ' ASC NULLS LAST'}`,
         );
-        return { sql: `SELECT * FROM ${from} ORDER BY ${keys.join(', ')}`, columns };
+        return { sql: `SELECT * FROM ${from} AS prev ORDER BY ${keys.join(', ')}`, columns };
       }
     }
   }
@@ -189,25 +219,25 @@ export function createTransformCompiler(deps: CompileDeps) {
     };
   }
 
-  async function pivot(step: StepOf<'pivot'>, from: string, columns: string[], at: string, sofar: Relation) {
+  async function pivot(step: StepOf<'pivot'>, from: string, columns: string[], at: string) {
     const index = step.index.map((c, i) => known(columns, c, `${at}.index[${i}]`));
     const column = known(columns, step.column, `${at}.column`);
     const value = known(columns, step.value, `${at}.value`);
     const max = step.max_columns ?? DEFAULT_PIVOT_COLUMNS;
     const values = await deps.distinctValues(
-      sqlOf(sofar, `SELECT DISTINCT (${column})::text AS v FROM ${from} ORDER BY 1 LIMIT ${max + 1}`),
+      `SELECT DISTINCT CAST(${column} AS VARCHAR) AS v FROM ${from} AS prev ORDER BY 1 LIMIT ${max + 1}`,
       max + 1,
     );
     if (values.length > max)
       refuse(`${at}.column`, `has more than ${max} distinct values (raise max_columns, up to 1000)`);
     const names = safeNames([...step.index, ...values.map((v) => v ?? 'null')]).slice(step.index.length);
     const cells = values.map((v, i) => {
-      const match = v === null ? `${column} IS NULL` : `(${column})::text = ${literal(v)}`;
+      const match = v === null ? `${column} IS NULL` : `CAST(${column} AS VARCHAR) = ${literal(v)}`;
       return `${step.aggregate}(${value}) FILTER (WHERE ${match}) AS ${quoteIdent(names[i]!)}`;
     });
     const group = index.length > 0 ? ` GROUP BY ${index.join(', ')} ORDER BY ${index.join(', ')}` : '';
     return {
-      sql: `SELECT ${[...index, ...cells].join(', ') || 'count(*) AS rows'} FROM ${from}${group}`,
+      sql: `SELECT ${[...index, ...cells].join(', ') || 'count(*) AS rows'} FROM ${from} AS prev${group}`,
       columns: [...step.index, ...names],
     };
   }
@@ -216,21 +246,15 @@ export function createTransformCompiler(deps: CompileDeps) {
     /** The transform's SELECT, with every column and dataset it names checked. */
     async compile(params: Pick<TransformParams, 'dataset' | 'steps'>): Promise<string> {
       const source = await datasetColumns(params.dataset, 'params.dataset');
-      const relation: Relation = {
-        ctes: [
-          `${stepName(0)} AS (SELECT ${source.columns.map(quoteIdent).join(', ')} FROM ${source.name} AS src)`,
-        ],
-        columns: source.columns,
-      };
-      let last = '';
+      let sql = `SELECT ${source.columns.map(quoteIdent).join(', ')} FROM ${source.name} AS src`;
+      let columns = source.columns;
       for (const [i, step] of params.steps.entries()) {
-        if (last) relation.ctes.push(`${stepName(i)} AS (${last})`);
-        const next = await apply(step, stepName(i), relation.columns, `params.steps[${i}]`, relation);
-        last = next.sql;
-        relation.columns = next.columns;
+        const next = await apply(step, `(${sql})`, columns, `params.steps[${i}]`);
+        sql = next.sql;
+        columns = next.columns;
       }
       // The last step is the outer SELECT, so a final sort orders the rows as they are written.
-      return sqlOf(relation, last);
+      return sql;
     },
   };
 }

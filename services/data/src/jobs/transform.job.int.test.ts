@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '@datalab/contracts';
 import { person } from '../../../../test/internal.ts';
-import { JOBS, rowsOf, runJob, startDataJobs, uploadCsv, type DataJobs } from './jobs.test-fixtures.ts';
+import {
+  JOBS,
+  readVersion,
+  rowsOf,
+  runJob,
+  startDataJobs,
+  uploadCsv,
+  type DataJobs,
+} from './jobs.test-fixtures.ts';
 import type { OutputResult } from './job-output.ts';
 
 let jobs: DataJobs;
@@ -43,6 +51,53 @@ describe('the transform job', () => {
       [2, 'SOUTH', 25],
       [3, 'SOUTH', 8.75],
       [1, 'NORTH', 6.88],
+    ]);
+    // The version's Parquet file holds the rows in that order, as DuckDB reads it.
+    const version = await readVersion(jobs, out.dataset_id);
+    expect(version.columns.map((c) => c.duckdbType)).toEqual(['BIGINT', 'VARCHAR', 'DOUBLE']);
+    expect(version.rows).toEqual(rows.rows);
+  });
+
+  it('sorts nulls as larger than any value: last ascending, first descending', async () => {
+    const joined = [{ op: 'join', dataset: customers, on: [{ left: 'customer', right: 'id' }], how: 'left' }];
+    const ascending = await transform([
+      ...joined,
+      { op: 'sort', by: [{ column: 'name' }, { column: 'id' }] },
+    ]);
+    expect((await readVersion(jobs, ascending.dataset_id)).rows.map((row) => row[4])).toEqual([
+      'Ada',
+      'Ada',
+      'Bo',
+      'Cy',
+      null,
+    ]);
+    const descending = await transform([
+      ...joined,
+      { op: 'sort', by: [{ column: 'name', descending: true }, { column: 'id' }] },
+    ]);
+    expect((await readVersion(jobs, descending.dataset_id)).rows.map((row) => row[4])).toEqual([
+      null,
+      'Cy',
+      'Bo',
+      'Ada',
+      'Ada',
+    ]);
+  });
+
+  it('takes expressions in DuckDB’s SQL, as the query API does', async () => {
+    const out = await transform([
+      { op: 'derive', columns: { initial: 'upper(region[1])', pair: '[id, customer]' } },
+      { op: 'select', columns: ['id', 'initial', 'pair'] },
+      { op: 'sort', by: [{ column: 'id' }] },
+    ]);
+    expect(out.columns.map((c) => [c.name, c.type])).toEqual([
+      ['id', 'integer'],
+      ['initial', 'text'],
+      ['pair', 'json'],
+    ]);
+    expect((await readVersion(jobs, out.dataset_id)).rows.slice(0, 2)).toEqual([
+      [1, 'N', '[1,10]'],
+      [2, 'S', '[2,11]'],
     ]);
   });
 

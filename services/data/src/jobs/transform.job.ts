@@ -1,15 +1,19 @@
 import { defineJobType, type JobType } from '@datalab/platform';
 import { asJobError, type DataJobContext } from './job-context.ts';
-import { writeOutput } from './job-output.ts';
-import { jobSession, openOwnerQuery } from './owner-query.ts';
-import { copyCursor } from './query-output.ts';
+import { queryAsOwner, writeOwnerQuery, type OwnerQueryDeps } from './owner-query.ts';
 import { createTransformCompiler } from './transform.compile.ts';
 import { TransformParams } from './transform.schemas.ts';
+import { writeVersionOutput } from './version-output.ts';
+
+/** A pivot's column values as text; JSON for anything that is not text already. */
+const asText = (value: unknown): string | null =>
+  value === null || value === undefined ? null : typeof value === 'string' ? value : JSON.stringify(value);
 
 /**
  * `transform`: filter, derive, select, join, union, pivot, sample, split and
  * sort steps described in JSON, applied to a dataset the owner may read; the
- * rows that come out become a new dataset of the owner.
+ * rows that come out become a new dataset of the owner, written by DuckDB as
+ * the `sql` job writes its answer.
  */
 export function transformJob(context: DataJobContext): JobType {
   return defineJobType({
@@ -21,39 +25,26 @@ export function transformJob(context: DataJobContext): JobType {
     handler: ({ jobId, params, owner, signal, progress, log }) =>
       asJobError(async () => {
         const { dataset, steps, ...options } = params;
-        const result = await writeOutput(
+        const result = await writeVersionOutput(
           context,
-          { jobId, type: 'transform', owner, options },
-          async (client, table) => {
+          { jobId, type: 'transform', owner, options, signal },
+          async (files, outDir) => {
+            const deps: OwnerQueryDeps = { files, catalog: context.catalog, owner };
             const compiler = createTransformCompiler({
               catalog: context.catalog,
               owner,
-              distinctValues: async (sql) => {
-                const cursor = await openOwnerQuery(context, owner, sql);
-                const values: (string | null)[] = [];
-                for await (const batch of cursor.batches())
-                  for (const [value] of batch)
-                    values.push(
-                      value === null || value === undefined
-                        ? null
-                        : typeof value === 'string'
-                          ? value
-                          : JSON.stringify(value),
-                    );
-                return values;
+              guard: (sql) => files.engine.guard(sql),
+              distinctValues: async (sql, limit) => {
+                const limits = { maxRows: limit, timeoutMs: context.config.queryTimeoutMs, signal };
+                return (await queryAsOwner(deps, sql, limits)).map(([value]) => asText(value));
               },
             });
             const sql = await compiler.compile({ dataset, steps });
             await log('info', `running ${steps.length} steps as one query`);
-            await progress(10, 'query compiled');
-            const cursor = await openOwnerQuery(context, owner, sql);
-            return copyCursor(
-              client,
-              table,
-              cursor,
-              { signal, onRows: (rows) => progress(50, `${rows} rows written`) },
-              jobSession(context),
-            );
+            await progress(10, 'query compiled; writing its rows');
+            const written = await writeOwnerQuery(deps, sql, outDir, signal);
+            await progress(80, `${written.rows} rows written`);
+            return { ...written, sourceFormat: 'query' };
           },
         );
         await progress(100, `${result.row_count} rows in dataset ${result.name}`);
