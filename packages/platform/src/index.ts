@@ -40,3 +40,4 @@ export * from './auth/verified-cache.ts';
 export * from './jobs/job-type.ts';
 export * from './threads/worker-url.ts';
 export * from './ids/uuid7.ts';
+export * from './storage/s3-client.ts';
