@@ -31,6 +31,7 @@ export * from './http/principals-client.ts';
 export * from './service/definition.ts';
 export * from './service/runtime.ts';
 export * from './service/process.ts';
+export * from './service/periodic.ts';
 export * from './auth/principal.ts';
 export * from './auth/request-principal.ts';
 export * from './auth/keys.ts';

@@ -39,6 +39,18 @@ export const storageConfigSchema = {
     10_240,
     1,
   ),
+  sweepGraceSeconds: f.integer(
+    'DATA_SWEEP_GRACE_SECONDS',
+    'How long a replaced or deleted dataset file is kept, so queries started on it can finish; also how old an unnamed file must be before it is swept.',
+    600,
+    0,
+  ),
+  sweepIntervalSeconds: f.integer(
+    'DATA_SWEEP_INTERVAL_SECONDS',
+    'How often the data-service sweeps dataset files no version names.',
+    300,
+    1,
+  ),
 };
 
 export type StorageConfig = ConfigOf<typeof storageConfigSchema>;
