@@ -14,6 +14,7 @@ import { createDatasetsService } from './datasets/datasets.service.ts';
 import { createIngestMetrics } from './datasets/datasets.metrics.ts';
 import { queryRoutes } from './query/query.routes.ts';
 import { createQueryService } from './query/query.service.ts';
+import { sweepWhileListening } from './storage/sweeper.ts';
 import { openDatasetFiles } from './versions/dataset-files.ts';
 
 export type DataDeps = ServiceDeps<typeof dataConfigSchema>;
@@ -31,6 +32,13 @@ export async function buildApp(deps: DataDeps): Promise<App> {
   }
   const files = await openDatasetFiles(config, deps.common.dataDir);
   app.addHook('onClose', () => files.close());
+  sweepWhileListening(app, {
+    pool: deps.db.pool,
+    storage: files.storage,
+    logger: deps.logger,
+    graceSeconds: config.sweepGraceSeconds,
+    intervalSeconds: config.sweepIntervalSeconds,
+  });
   const repository = createDatasetsRepository(deps.db.pool);
   const lookups = cachedCatalog(
     repository,

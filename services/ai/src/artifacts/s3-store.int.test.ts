@@ -21,7 +21,7 @@ import { linearModel } from '../inference/onnx.test-fixtures.ts';
 import type { ModelVersion } from '../models/models.schemas.ts';
 import { parseTabularArtifact, tabularModel } from '../training/tabular-model.ts';
 import { createArtifactStore } from './configured-store.ts';
-import { S3_KEY, startS3Server, type TestS3Server } from './s3-server.test-fixtures.ts';
+import { S3_KEY, startS3Server, type TestS3Server } from '../../../../test/s3-server.ts';
 
 const MODELS = '/api/v1/ai/models';
 const FEATURES = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];

@@ -1,8 +1,7 @@
-import type { Logger, Pool } from '@datalab/platform';
+import { startPeriodic, type Logger, type Pool } from '@datalab/platform';
 import type { Dispatch, Dispatcher } from './dispatcher.ts';
 import type { JobPointer } from './engine.repository.ts';
 import { createReconcilerRepository } from './reconciler.repository.ts';
-import { startPeriodic } from './periodic.ts';
 
 const LOCK_KEY = 'datalab.compute.reconciler';
 const PAGE = 500;

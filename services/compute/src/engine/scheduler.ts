@@ -1,5 +1,5 @@
 import { Value } from 'typebox/value';
-import { inTransaction, type Logger, type Pool, type Principal } from '@datalab/platform';
+import { inTransaction, startPeriodic, type Logger, type Pool, type Principal } from '@datalab/platform';
 import type { JobTypeRegistry } from '../job-types/registry.ts';
 import { checkQuota, priorityCapOf, type JobLimits } from '../jobs/job-limits.ts';
 import { createJobsRepository, type JobsRepository } from '../jobs/jobs.repository.ts';
@@ -11,7 +11,6 @@ import {
   type DueSchedule,
   type SchedulerRepository,
 } from './scheduler.repository.ts';
-import { startPeriodic } from './periodic.ts';
 
 /** Schedules fired per pass at most; more wait for the next pass. */
 const BATCH = 100;

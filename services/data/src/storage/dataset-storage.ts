@@ -45,6 +45,10 @@ export interface StoredFile {
 /** Keys are made by the storage itself; this refuses anything else before it becomes a path. */
 const KEY = /^versions\/[0-9a-f-]{36}\/[0-9a-f-]{36}\/[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
+export function isKey(key: string): boolean {
+  return KEY.test(key);
+}
+
 export function assertKey(key: string): void {
-  if (!KEY.test(key)) throw new Error(`Not a dataset storage key: ${key}`);
+  if (!isKey(key)) throw new Error(`Not a dataset storage key: ${key}`);
 }

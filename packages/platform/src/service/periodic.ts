@@ -1,8 +1,13 @@
 /**
- * Runs `pass` now and then `intervalMs` after each pass ends, never two at once, until closed;
- * closing waits for a pass under way. `pass` must not throw: each loop logs its own failures.
+ * Runs `pass` after `firstDelayMs` (now by default) and then `intervalMs` after each pass ends,
+ * never two at once, until closed; closing waits for a pass under way. `pass` must not throw:
+ * each loop logs its own failures.
  */
-export function startPeriodic(pass: () => Promise<void>, intervalMs: number): { close: () => Promise<void> } {
+export function startPeriodic(
+  pass: () => Promise<void>,
+  intervalMs: number,
+  firstDelayMs = 0,
+): { close: () => Promise<void> } {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
   let closed = false;
@@ -14,7 +19,7 @@ export function startPeriodic(pass: () => Promise<void>, intervalMs: number): { 
     }, delayMs);
     timer.unref();
   };
-  schedule(0);
+  schedule(firstDelayMs);
 
   return {
     close: async () => {
