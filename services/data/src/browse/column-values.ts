@@ -47,7 +47,7 @@ function fitsFloat(text: string): boolean {
   if (FLOAT_SPECIAL.test(text)) return true;
   if (!DECIMAL.test(text)) return false;
   const value = Number(text);
-  // PostgreSQL refuses what double precision cannot hold, both too large and too small.
+  // What a double cannot hold is refused: too large, or so small DuckDB would read it as 0.
   const underflow = value === 0 && /[1-9]/.test(text.replace(/e.*$/i, ''));
   return Number.isFinite(value) && !underflow;
 }

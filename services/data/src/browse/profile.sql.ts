@@ -18,7 +18,7 @@ export const NUMBER_TYPES: ReadonlySet<ColumnType> = new Set(['integer', 'float'
 export const TIME_TYPES: ReadonlySet<ColumnType> = new Set(['date', 'timestamp']);
 const ORDERED_TYPES: ReadonlySet<ColumnType> = new Set([...NUMBER_TYPES, ...TIME_TYPES, 'text']);
 export const TOP_TYPES: ReadonlySet<ColumnType> = new Set(['text', 'boolean', 'integer']);
-export const TOP_VALUES = 10;
+const TOP_VALUES = 10;
 export const HISTOGRAM_BINS = 20;
 
 /** A column by its place in the dataset's column list. */

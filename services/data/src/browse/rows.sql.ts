@@ -13,8 +13,8 @@ import type { RowCursor, RowFilter, RowSort, RowsPlan } from './rows.params.ts';
 
 const ROW = sqlIdentifier(ROW_NUMBER_COLUMN);
 /** Output names no dataset column has (columns are lower case): the row number and the sort value as text. */
-export const ROW_OUTPUT = 'ROW';
-export const SORT_OUTPUT = 'SORT';
+const ROW_OUTPUT = 'ROW';
+const SORT_OUTPUT = 'SORT';
 
 /** JSON compares as text in DuckDB; `json()` writes both sides the same way (no spaces) first. */
 function comparable(column: DatasetColumn, sql: string): string {
@@ -74,7 +74,7 @@ function orderSql(sort: RowSort | undefined): string {
 }
 
 /** NaN and infinities as the text the API answers for them (JSON has no such numbers); else null. */
-export function floatSpecialSql(column: DatasetColumn): string {
+function floatSpecialSql(column: DatasetColumn): string {
   const c = sqlIdentifier(column.name);
   return `CASE WHEN isnan(${c}) THEN 'NaN' WHEN isinf(${c}) THEN CASE WHEN ${c} > 0 THEN 'Infinity' ELSE '-Infinity' END END`;
 }
