@@ -4,7 +4,7 @@ import { browseRoutes } from './browse/browse.routes.ts';
 import { createProfileMetrics } from './browse/profile.metrics.ts';
 import { createProfileRepository } from './browse/profile.repository.ts';
 import { createProfileService } from './browse/profile.service.ts';
-import { createRowsRepository } from './browse/rows.repository.ts';
+import { createRowsReader } from './browse/rows.reader.ts';
 import { createRowsService } from './browse/rows.service.ts';
 import type { dataConfigSchema } from './config.ts';
 import { cachedCatalog } from './datasets/catalog-cache.ts';
@@ -74,10 +74,15 @@ export async function buildApp(deps: DataDeps): Promise<App> {
     }),
   );
   browseRoutes(app, {
-    rows: createRowsService(repository, createRowsRepository(deps.db.readPool, config.queryMaxAnswerBytes)),
+    rows: createRowsService(
+      repository,
+      createRowsReader(files, { maxBytes: config.queryMaxAnswerBytes, timeoutMs: config.queryTimeoutMs }),
+    ),
     profiles: createProfileService(
       repository,
       createProfileRepository(deps.db.pool, deps.db.readPool),
+      files,
+      { timeoutMs: config.queryTimeoutMs, timeoutSetting: 'QUERY_TIMEOUT_MS' },
       createProfileMetrics(deps.metrics),
     ),
   });

@@ -23,7 +23,7 @@ export const RowsQuery = Type.Object({
       minLength: 1,
       maxLength: 100,
       description:
-        'A column name, ascending; `-name` for descending. Nulls come last either way; ties keep insertion order (reversed when descending).',
+        'A column name, ascending; `-name` for descending. Nulls come last either way; ties keep the dataset’s row order (reversed when descending). Text sorts by code point; JSON by its text.',
     }),
   ),
   after: Type.Optional(
@@ -65,8 +65,10 @@ export const ColumnProfile = Type.Object({
   type: Type.String(),
   count: Type.Integer({ description: 'Non-null values.' }),
   nulls: Type.Integer(),
-  distinct: Type.Integer({ description: 'Distinct non-null values.' }),
-  distinct_approximate: Type.Boolean({ description: 'True when `distinct` is estimated from the sample.' }),
+  distinct: Type.Integer({ description: 'Distinct non-null values, counted exactly.' }),
+  distinct_approximate: Type.Boolean({
+    description: 'Always false: `distinct` is counted over every row (kept for clients that read it).',
+  }),
   min: Type.Unknown({ description: 'Numbers, dates, timestamps and text (code-point order); else null.' }),
   max: Type.Unknown(),
   mean: Nullable(Type.Number()),
@@ -94,9 +96,9 @@ export const DatasetProfile = Type.Object({
   row_count: Type.Integer(),
   sampled: Type.Boolean({
     description:
-      'True for large tables: distinct, quantiles, top values and histograms come from a random sample, counts scaled to the table. Count, nulls, min, max, mean and stddev always cover every row.',
+      'Always false: every statistic covers every row of the version (kept for clients that read it; profiles stored before DuckDB may say true).',
   }),
-  sample_rows: Nullable(Type.Integer({ description: 'Rows in the sample, when sampled.' })),
+  sample_rows: Nullable(Type.Integer({ description: 'Rows in the sample of a sampled profile; else null.' })),
   columns: Type.Array(ColumnProfile),
 });
 export type DatasetProfile = Static<typeof DatasetProfile>;

@@ -1,160 +1,159 @@
-import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import {
-  createServer,
-  createServiceMetrics,
-  migrate,
-  type App,
-  type Database,
-  type Pool,
-  type PoolClient,
-  type Principal,
-  type ServiceMetrics,
-  type Visibility,
-} from '@datalab/platform';
-import { silentLogger, uniqueName } from '../../../../test/helpers.ts';
-import { createDatasetsRepository } from '../datasets/datasets.repository.ts';
-import { createDatasetTable, inTransaction, indexDatasetTable } from '../datasets/dataset-tables.ts';
-import { SQL_TYPE, quoteIdent, type ColumnType } from '../datasets/datasets.types.ts';
-import { browseRoutes } from './browse.routes.ts';
-import { createProfileMetrics } from './profile.metrics.ts';
-import { createProfileRepository } from './profile.repository.ts';
-import { createProfileService } from './profile.service.ts';
-import { createRowsRepository } from './rows.repository.ts';
-import { createRowsService } from './rows.service.ts';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { startService, type Platform, type Principal, type RunningService } from '@datalab/platform';
+import { testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
+import { callAs, uploadForm } from '../../../../test/internal.ts';
+import { queryOnce } from '../../../../test/processes.ts';
+import type { ColumnType } from '../datasets/datasets.types.ts';
+import { dataService } from '../definition.ts';
 
-/** Datasets made the way ingestion makes them, and a browse server to read them through. */
+/** A real data-service, datasets uploaded to it as users upload them, and calls as a given caller. */
 
 export interface FixtureColumn {
   name: string;
   type: ColumnType;
 }
 
-/** Rows to write: literal values in column order, or one SQL expression per column over `i` (1..count). */
-export type FixtureRows = { values: unknown[][] } | { count: number; expressions: string[] };
+/** Rows to upload: values in column order (null for an empty cell), written out as CSV. */
+export type FixtureRows = readonly (readonly unknown[])[];
 
 export interface DatasetFixture {
   id: string;
   name: string;
-  tableName: string;
   columns: FixtureColumn[];
 }
 
-const table = (tableName: string) => `datasets.${quoteIdent(tableName)}`;
+export interface BrowseResponse {
+  statusCode: number;
+  headers: Headers;
+  body: string;
+  json<T>(): T;
+}
 
-async function insertRows(
-  client: PoolClient,
-  { tableName, columns }: Pick<DatasetFixture, 'tableName' | 'columns'>,
-  rows: FixtureRows,
-): Promise<void> {
-  const names = columns.map((column) => quoteIdent(column.name)).join(', ');
-  if ('count' in rows) {
-    await client.query(
-      `INSERT INTO ${table(tableName)} (${names})
-       SELECT ${rows.expressions.join(', ')} FROM generate_series(1, $1::int) AS g(i)`,
-      [rows.count],
-    );
-    return;
+function cell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A CSV whose header is the column names in capitals (so original names differ from the SQL names). */
+export function csvOf(columns: readonly FixtureColumn[], rows: FixtureRows): string {
+  const header = columns.map((column) => column.name.toUpperCase()).join(',');
+  return `${[header, ...rows.map((row) => row.map(cell).join(','))].join('\n')}\n`;
+}
+
+/** A Parquet file of the rows of a DuckDB SELECT, written by DuckDB. */
+export async function parquetOf(select: string): Promise<Blob> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'datalab-parquet-'));
+  const file = path.join(dir, 'rows.parquet');
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const connection = await instance.connect();
+  try {
+    await connection.run(`COPY (${select}) TO '${file}' (FORMAT parquet)`);
+    return new Blob([await readFile(file)]);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
   }
-  for (const row of rows.values) {
-    const params = columns.map((column, i) => `$${i + 1}::${SQL_TYPE[column.type]}`);
-    await client.query(`INSERT INTO ${table(tableName)} (${names}) VALUES (${params.join(', ')})`, row);
-  }
 }
 
-export async function createDatasetFixture(
-  pool: Pool,
-  options: { ownerId: string; visibility?: Visibility; columns: FixtureColumn[]; rows: FixtureRows },
-): Promise<DatasetFixture> {
-  const tableName = `t_${randomBytes(12).toString('hex')}`;
-  const name = uniqueName('browse');
-  let id = '';
-  await inTransaction(pool, async (client) => {
-    const columns = options.columns.map((column) => ({
-      ...column,
-      original_name: column.name.toUpperCase(),
-    }));
-    await createDatasetTable(client, tableName, columns);
-    await insertRows(client, { tableName, columns: options.columns }, options.rows);
-    await indexDatasetTable(client, tableName);
-    const created = await client.query<{ id: string }>(
-      `INSERT INTO data.datasets (name, owner_id, visibility, table_name, columns, row_count, version, source_format)
-       VALUES ($1, $2, $3, $4, $5, (SELECT count(*) FROM ${table(tableName)}), 1, 'csv') RETURNING id`,
-      [name, options.ownerId, options.visibility ?? 'private', tableName, JSON.stringify(columns)],
-    );
-    id = created.rows[0]!.id;
-  });
-  return { id, name, tableName, columns: options.columns };
+export interface BrowseService {
+  platform: Platform;
+  data: RunningService;
+  /** Where the service keeps dataset files (DATA_STORAGE_DIR). */
+  storageDir: string;
+  get(caller: Principal, url: string): Promise<BrowseResponse>;
+  /** A new dataset of `owner` with these columns (types as given, not inferred) and rows. */
+  dataset(
+    owner: Principal,
+    columns: FixtureColumn[],
+    rows: FixtureRows,
+    options?: { visibility?: 'private' | 'shared' },
+  ): Promise<DatasetFixture>;
+  /** A new dataset of `owner` from a file as it is (its format by its name), with `fields` as upload options. */
+  upload(
+    owner: Principal,
+    file: Blob,
+    filename: string,
+    fields?: Record<string, string>,
+  ): Promise<DatasetFixture>;
+  /** Appends rows: the dataset's next version. */
+  append(owner: Principal, fixture: DatasetFixture, rows: FixtureRows): Promise<void>;
+  /** Storage keys of the dataset's current version, from the catalog. */
+  filesOf(fixture: DatasetFixture): Promise<string[]>;
+  close(): Promise<void>;
 }
 
-/** An append: more rows and the next version, in one transaction. */
-export async function appendRows(pool: Pool, fixture: DatasetFixture, rows: FixtureRows): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await insertRows(client, fixture, rows);
-    await client.query(
-      `UPDATE data.datasets SET version = version + 1, row_count = (SELECT count(*) FROM ${table(fixture.tableName)}),
-         updated_at = now() WHERE id = $1`,
-      [fixture.id],
-    );
-  });
-}
-
-export async function dropDatasetFixture(pool: Pool, fixture: DatasetFixture): Promise<void> {
-  await pool.query('DELETE FROM data.datasets WHERE id = $1', [fixture.id]);
-  await pool.query(`DROP TABLE IF EXISTS ${table(fixture.tableName)}`);
-}
-
-export async function migrateDataSchema(pool: Pool): Promise<void> {
-  const directory = fileURLToPath(new URL('../../migrations', import.meta.url));
-  await migrate(pool, { schema: 'data', directory, logger: silentLogger });
-}
-
-const PRINCIPAL_HEADER = 'x-test-principal';
-
-const injectGet = (app: App, url: string, headers: Record<string, string>) =>
-  app.inject({ method: 'GET', url, headers });
-export type InjectResponse = Awaited<ReturnType<typeof injectGet>>;
-
-export interface BrowseTestApp {
-  app: App;
-  metrics: ServiceMetrics;
-  /** GET as this caller; the principal travels in a header the test server trusts. */
-  get: (principal: Principal, url: string) => Promise<InjectResponse>;
-}
-
-/**
- * The browse routes on a real server from createServer, wired as the service
- * wires them. A test hook sets the principal, standing in for the internal-token check.
- */
-export async function browseTestApp(db: Database): Promise<BrowseTestApp> {
-  const metrics = createServiceMetrics('data-service');
-  const app = await createServer({
-    service: 'data-service',
-    version: 'test',
-    instanceId: uniqueName('browse'),
-    description: 'browse test',
-    logger: silentLogger,
-    metrics,
-    dependencies: [],
-    bodyLimit: 1024 * 1024,
-  });
-  app.addHook('onRequest', async (request) => {
-    const header = request.headers[PRINCIPAL_HEADER];
-    request.principal = typeof header === 'string' ? (JSON.parse(header) as Principal) : undefined;
-  });
-  const datasets = createDatasetsRepository(db.pool);
-  browseRoutes(app, {
-    rows: createRowsService(datasets, createRowsRepository(db.readPool, 64 * 1024 * 1024)),
-    profiles: createProfileService(
-      datasets,
-      createProfileRepository(db.pool, db.readPool),
-      createProfileMetrics(metrics),
-    ),
-  });
-  await app.ready();
+export async function startBrowseService(): Promise<BrowseService> {
+  const storageDir = await mkdtemp(path.join(os.tmpdir(), 'datalab-browse-'));
+  const env = testEnv({ DATA_STORAGE_DIR: storageDir });
+  const platform = await testPlatform(env);
+  const data = await startService(dataService, platform, { env, port: 0 });
+  const call = async (caller: Principal, url: string, init?: RequestInit): Promise<BrowseResponse> => {
+    const response = await callAs(platform, data, caller, url, init);
+    const body = await response.text();
+    return {
+      statusCode: response.status,
+      headers: response.headers,
+      body,
+      json: <T>() => JSON.parse(body) as T,
+    };
+  };
+  const upload = async (
+    owner: Principal,
+    url: string,
+    file: Blob | string,
+    filename: string,
+    fields: Record<string, string>,
+  ) => {
+    const form = uploadForm(file, filename, fields);
+    const response = await call(owner, url, { method: 'POST', body: form });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json<{ dataset: { id: string; name: string } }>().dataset;
+  };
   return {
-    app,
-    metrics,
-    get: (principal, url) => injectGet(app, url, { [PRINCIPAL_HEADER]: JSON.stringify(principal) }),
+    platform,
+    data,
+    storageDir,
+    get: (caller, url) => call(caller, url),
+    async dataset(owner, columns, rows, options = {}) {
+      const types = Object.fromEntries(columns.map((column) => [column.name, column.type]));
+      const { id, name } = await upload(owner, '/api/v1/data/datasets', csvOf(columns, rows), 'rows.csv', {
+        name: uniqueName('browse'),
+        visibility: options.visibility ?? 'private',
+        types: JSON.stringify(types),
+      });
+      return { id, name, columns };
+    },
+    async upload(owner, file, filename, fields = {}) {
+      const answer = await upload(owner, '/api/v1/data/datasets', file, filename, {
+        name: uniqueName('browse'),
+        ...fields,
+      });
+      const columns = await call(owner, `/api/v1/data/datasets/${answer.id}`);
+      return { ...answer, columns: columns.json<{ columns: FixtureColumn[] }>().columns };
+    },
+    async append(owner, fixture, rows) {
+      const url = `/api/v1/data/datasets/${fixture.id}/versions`;
+      await upload(owner, url, csvOf(fixture.columns, rows), 'rows.csv', { mode: 'append' });
+    },
+    async filesOf(fixture) {
+      // The id is a UUID the service made, safe to write into the SQL.
+      expect(fixture.id).toMatch(/^[0-9a-f-]{36}$/);
+      const found = await queryOnce(
+        platform.databaseUrl,
+        `SELECT files FROM data.datasets WHERE id = '${fixture.id}'`,
+      );
+      return (found[0]?.files as string[] | undefined) ?? [];
+    },
+    close: async () => {
+      await data.close();
+      await platform.close();
+      await rm(storageDir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { appendRows } from './browse.test-fixtures.ts';
+import { queryOnce } from '../../../../test/processes.ts';
 import { SMALL_COLUMNS, column, smallRows, useProfileHarness } from './profile.test-data.ts';
 
 describe('stored profiles', () => {
   const h = useProfileHarness();
 
   it("computes a version's profile once and reads it back after", async () => {
-    const fixture = await h.dataset(SMALL_COLUMNS, { values: smallRows });
+    const fixture = await h.dataset(SMALL_COLUMNS, smallRows);
     const before = await h.profilesComputed();
 
     const first = await h.profileOf(fixture);
@@ -18,7 +18,7 @@ describe('stored profiles', () => {
   });
 
   it('computes it once when the first requests arrive together', async () => {
-    const fixture = await h.dataset(SMALL_COLUMNS, { values: smallRows });
+    const fixture = await h.dataset(SMALL_COLUMNS, smallRows);
     const before = await h.profilesComputed();
 
     const profiles = await Promise.all(Array.from({ length: 6 }, () => h.profileOf(fixture)));
@@ -28,14 +28,15 @@ describe('stored profiles', () => {
   });
 
   it('computes afresh for a new version and forgets the old one', async () => {
-    const fixture = await h.dataset(SMALL_COLUMNS, { values: smallRows });
+    const fixture = await h.dataset(SMALL_COLUMNS, smallRows);
     const first = await h.profileOf(fixture);
     const before = await h.profilesComputed();
 
-    await appendRows(h.pool(), fixture, {
-      count: 5,
-      expressions: ['100', '1.0', "'new'", 'NULL::date', 'NULL::timestamptz', 'false', 'NULL::jsonb'],
-    });
+    await h.browse().append(
+      h.owner,
+      fixture,
+      Array.from({ length: 5 }, () => [100, 1, 'new', null, null, false, null]),
+    );
     const next = await h.profileOf(fixture);
 
     expect(await h.profilesComputed()).toBe(before + 1);
@@ -44,5 +45,25 @@ describe('stored profiles', () => {
     expect(column(next, 'n')).toMatchObject({ count: 13, max: 100, distinct: 6 });
     expect(column(next, 't').top_values?.[0]).toEqual({ value: 'new', count: 5 });
     expect(await h.storedVersions(fixture)).toEqual([2]);
+  });
+
+  it('computes again, exactly, a profile stored when profiles were sampled', async () => {
+    const fixture = await h.dataset(SMALL_COLUMNS, smallRows);
+    const exact = await h.profileOf(fixture);
+    // As the sampling profiler stored it: an estimate, marked sampled.
+    expect(fixture.id).toMatch(/^[0-9a-f-]{36}$/);
+    await queryOnce(
+      h.browse().platform.databaseUrl,
+      `UPDATE data.profiles SET profile = jsonb_set(jsonb_set(profile, '{sampled}', 'true'), '{columns,0,distinct}', '999')
+       WHERE dataset_id = '${fixture.id}'`,
+    );
+    const before = await h.profilesComputed();
+
+    const again = await h.profileOf(fixture);
+
+    expect(await h.profilesComputed()).toBe(before + 1);
+    expect(again).toMatchObject({ sampled: false, sample_rows: null });
+    expect(again.columns).toEqual(exact.columns);
+    expect(await h.storedVersions(fixture)).toEqual([1]);
   });
 });

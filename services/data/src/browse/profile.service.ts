@@ -1,9 +1,9 @@
 import { AppError, type Principal } from '@datalab/platform';
 import { createCatalog } from '../datasets/datasets.catalog.ts';
 import type { DatasetsRepository } from '../datasets/datasets.repository.ts';
+import type { DatasetFiles } from '../versions/dataset-files.ts';
 import type { DatasetProfile } from './browse.schemas.ts';
-import { datasetChanged } from './dataset-changed.ts';
-import { computeProfile } from './profile.compute.ts';
+import { computeProfile, type ProfileLimits } from './profile.compute.ts';
 import type { ProfileMetrics } from './profile.metrics.ts';
 import type { ProfileRepository, StoredProfile } from './profile.repository.ts';
 
@@ -14,6 +14,8 @@ function toView(stored: StoredProfile): DatasetProfile {
 export function createProfileService(
   datasets: DatasetsRepository,
   profiles: ProfileRepository,
+  files: DatasetFiles,
+  limits: ProfileLimits,
   metrics: ProfileMetrics,
 ) {
   const catalog = createCatalog(datasets);
@@ -31,9 +33,7 @@ export function createProfileService(
         const done = await profiles.stored(current.id, current.version, db);
         if (done) return toView(done);
         const stop = metrics.startProfile();
-        const profile = await computeProfile(db, current).catch((error: unknown) => {
-          throw datasetChanged(error);
-        });
+        const profile = await computeProfile(files, current, limits);
         const saved = await profiles.save(db, profile);
         stop();
         return toView(saved);

@@ -1,16 +1,13 @@
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { Database } from '@datalab/platform';
-import { testDatabase } from '../../../../test/helpers.ts';
 import { person } from '../../../../test/internal.ts';
+import { queryOnce } from '../../../../test/processes.ts';
 import type { ColumnProfile, DatasetProfile } from './browse.schemas.ts';
 import {
-  browseTestApp,
-  createDatasetFixture,
-  dropDatasetFixture,
-  migrateDataSchema,
-  type BrowseTestApp,
+  startBrowseService,
+  type BrowseService,
   type DatasetFixture,
   type FixtureColumn,
+  type FixtureRows,
 } from './browse.test-fixtures.ts';
 
 /** A small table whose statistics are known, reference statistics, and a profile test harness. */
@@ -44,7 +41,7 @@ const SMALL = {
   ],
   ts: [AT, null, AT, null, null, AT, null, null, null, null],
   b: [true, false, true, true, null, true, false, null, true, true],
-  j: ['{"a":1}', '{"a": 1}', '{"a":2}', null, '[1]', '"x"', null, null, '1', '{"a":1}'],
+  j: ['{"a":1}', '{"a": 1}', '{"a":2}', null, '[1]', '["x"]', null, null, '{}', '{"a":1}'],
 };
 export const smallRows = SMALL.n.map((_, i) =>
   SMALL_COLUMNS.map((column) => SMALL[column.name as keyof typeof SMALL][i]),
@@ -65,54 +62,44 @@ export const sum = (bins: { count: number }[] | null) => (bins ?? []).reduce((a,
 export const column = (profile: DatasetProfile, name: string): ColumnProfile =>
   profile.columns.find((c) => c.name === name)!;
 
-/** Inside a describe: a browse server on the test database, and helpers that read profiles through it. */
+/** Inside a describe: a data-service, and helpers that read profiles through it. */
 export function useProfileHarness() {
   const owner = person('editor');
-  const fixtures: DatasetFixture[] = [];
-  let db: Database;
-  let browse: BrowseTestApp;
+  let browse: BrowseService;
 
   beforeAll(async () => {
-    db = await testDatabase();
-    await migrateDataSchema(db.pool);
-    browse = await browseTestApp(db);
+    browse = await startBrowseService();
   });
-  afterAll(async () => {
-    await browse.app.close();
-    for (const fixture of fixtures) await dropDatasetFixture(db.pool, fixture);
-    await db.close();
-  });
+  afterAll(() => browse.close());
 
   return {
     owner,
-    pool: () => db.pool,
+    browse: () => browse,
     get: (url: string) => browse.get(owner, url),
 
-    async dataset(columns: FixtureColumn[], rows: Parameters<typeof createDatasetFixture>[1]['rows']) {
-      const fixture = await createDatasetFixture(db.pool, { ownerId: owner.userId, columns, rows });
-      fixtures.push(fixture);
-      return fixture;
-    },
+    dataset: (columns: FixtureColumn[], rows: FixtureRows) => browse.dataset(owner, columns, rows),
 
     async profileOf(fixture: DatasetFixture): Promise<DatasetProfile> {
       const response = await browse.get(owner, `/api/v1/data/datasets/${fixture.id}/profile`);
-      expect(response.statusCode).toBe(200);
+      expect(response.statusCode, response.body).toBe(200);
       return response.json<DatasetProfile>();
     },
 
     /** How many profiles this server has computed, as its /metrics reports it. */
     async profilesComputed(): Promise<number> {
-      const text = (await browse.app.inject('/metrics')).body;
+      const text = await (await fetch(`${browse.data.url}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('data_profile_duration_seconds_count'));
       return Number(line?.split(' ').at(-1) ?? 0);
     },
 
     async storedVersions(fixture: DatasetFixture): Promise<number[]> {
-      const result = await db.pool.query<{ version: number }>(
-        'SELECT version FROM data.profiles WHERE dataset_id = $1 ORDER BY version',
-        [fixture.id],
+      // The id is a UUID the service made, safe to write into the SQL.
+      expect(fixture.id).toMatch(/^[0-9a-f-]{36}$/);
+      const rows = await queryOnce(
+        browse.platform.databaseUrl,
+        `SELECT version FROM data.profiles WHERE dataset_id = '${fixture.id}' ORDER BY version`,
       );
-      return result.rows.map((row) => row.version);
+      return rows.map((row) => Number(row.version));
     },
   };
 }

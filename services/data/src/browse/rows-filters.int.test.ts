@@ -36,9 +36,9 @@ describe('filtering rows', () => {
     [['day:ge:2024-01-25'], (r) => r.day !== null && r.day >= '2024-01-25'],
     [
       ['at:lt:2024-03-01T12:00:00.000005Z'],
-      (r) => r.at !== null && timeKey(r.at) < timeKey('2024-03-01T12:00:00.000005+00:00'),
+      (r) => r.at !== null && timeKey(r.at) < timeKey('2024-03-01T12:00:00.000005Z'),
     ],
-    [['at:eq:2024-03-01 13:00:00.000090+01:00'], (r) => r.at === '2024-03-01T12:00:00.00009+00:00'],
+    [['at:eq:2024-03-01 13:00:00.000090+01:00'], (r) => r.at === '2024-03-01T12:00:00.00009Z'],
     [['flag:eq:true'], (r) => r.flag === true],
     [['flag:ne:true'], (r) => r.flag !== true],
     [['doc:eq:{"k": 2}'], (r) => r.doc.k === 2],
@@ -101,7 +101,7 @@ describe('filtering rows', () => {
   ])('refuses %s with 400 naming the parameter', async (_what, params, field) => {
     const response = await page(owner, dataset.id, params);
     expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
     const problem = response.json<{ type: string; detail: string; errors: { field: string }[] }>();
     expect(problem.type).toBe('urn:datalab:problem:invalid');
     expect(problem.errors.map((e) => e.field)).toContain(field);

@@ -17,9 +17,10 @@ export interface RowFilter {
   values: string[];
 }
 
-/** Where the previous page ended: its last row's sort value (PostgreSQL text) and row id. */
+/** Where the previous page ended: its last row's sort value (DuckDB's text) and row number. */
 export interface RowCursor {
   sortValue: string | null;
+  /** The row's number in file order (the engine's `rowsRelation`), as decimal text. */
   rowId: string;
 }
 
@@ -31,7 +32,7 @@ export interface RowsPlan {
 }
 
 const NO_VALUE_OPS: ReadonlySet<FilterOp> = new Set(['is_null', 'not_null']);
-// JSON has an order in PostgreSQL, but not one a person filtering would mean.
+// JSON compares as text, not in an order a person filtering would mean.
 const ORDERED_TYPES: ReadonlySet<ColumnType> = new Set([
   'integer',
   'float',

@@ -2,11 +2,10 @@ import type { Principal } from '@datalab/platform';
 import { createCatalog } from '../datasets/datasets.catalog.ts';
 import type { DatasetsRepository } from '../datasets/datasets.repository.ts';
 import type { RowsPage, RowsQuery } from './browse.schemas.ts';
-import { datasetChanged } from './dataset-changed.ts';
 import { encodeCursor, planRows } from './rows.params.ts';
-import type { RowsRepository } from './rows.repository.ts';
+import type { RowsReader } from './rows.reader.ts';
 
-export function createRowsService(datasets: DatasetsRepository, rows: RowsRepository) {
+export function createRowsService(datasets: DatasetsRepository, rows: RowsReader) {
   const catalog = createCatalog(datasets);
 
   return {
@@ -14,9 +13,7 @@ export function createRowsService(datasets: DatasetsRepository, rows: RowsReposi
     async page(principal: Principal, idOrName: string, query: RowsQuery): Promise<RowsPage> {
       const dataset = await catalog.readable(principal, idOrName);
       const plan = planRows(dataset.columns, query);
-      const result = await rows.page(dataset, plan).catch((error: unknown) => {
-        throw datasetChanged(error);
-      });
+      const result = await rows.page(dataset, plan);
       return {
         columns: dataset.columns.map(({ name, original_name, type }) => ({ name, original_name, type })),
         rows: result.rows,

@@ -1,14 +1,9 @@
 import { expect } from 'vitest';
 import type { Principal } from '@datalab/platform';
 import type { RowsPage } from './browse.schemas.ts';
-import type { Database } from '@datalab/platform';
-import { testDatabase } from '../../../../test/helpers.ts';
 import {
-  browseTestApp,
-  createDatasetFixture,
-  dropDatasetFixture,
-  migrateDataSchema,
-  type BrowseTestApp,
+  startBrowseService,
+  type BrowseService,
   type DatasetFixture,
   type FixtureColumn,
 } from './browse.test-fixtures.ts';
@@ -26,17 +21,22 @@ export const COLUMNS: FixtureColumn[] = [
   { name: 'code', type: 'text' },
   { name: 'doc', type: 'json' },
 ];
-// Many ties and nulls in every column; timestamps a microsecond apart, so cursors must keep microseconds.
-export const EXPRESSIONS = [
-  'i',
-  'CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 50) / 4.0 END',
-  "CASE WHEN i % 9 = 0 THEN NULL ELSE 'l' || lpad((i % 13)::text, 2, '0') END",
-  "CASE WHEN i % 11 = 0 THEN NULL ELSE date '2024-01-01' + (i % 30) END",
-  "CASE WHEN i % 17 = 0 THEN NULL ELSE timestamptz '2024-03-01 12:00:00+00' + (i % 97) * interval '1 microsecond' END",
-  'CASE WHEN i % 5 = 0 THEN NULL ELSE i % 3 = 0 END',
-  "i::text || CASE WHEN i % 2 = 0 THEN '%' ELSE '_' END",
-  "jsonb_build_object('k', i % 4)",
-];
+
+const dayOf = (offset: number) => new Date(Date.UTC(2024, 0, 1 + offset)).toISOString().slice(0, 10);
+
+/** Row i (1..ROWS): many ties and nulls in every column; timestamps a microsecond apart, so cursors must keep microseconds. */
+export function generatedRow(i: number): unknown[] {
+  return [
+    i,
+    i % 7 === 0 ? null : (i % 50) / 4,
+    i % 9 === 0 ? null : `l${String(i % 13).padStart(2, '0')}`,
+    i % 11 === 0 ? null : dayOf(i % 30),
+    i % 17 === 0 ? null : `2024-03-01T12:00:00.${String(i % 97).padStart(6, '0')}Z`,
+    i % 5 === 0 ? null : i % 3 === 0,
+    `${i}${i % 2 === 0 ? '%' : '_'}`,
+    { k: i % 4 },
+  ];
+}
 
 export interface Row {
   id: number;
@@ -55,8 +55,8 @@ export const toRow = (values: unknown[]): Row =>
 /** Timestamps with their fraction padded to microseconds compare as strings. */
 export const timeKey = (at: string) =>
   at.replace(
-    /:(\d{2})(\.\d+)?([+-])/,
-    (_m, s: string, f: string | undefined, sign: string) => `:${s}${(f ?? '.').padEnd(7, '0')}${sign}`,
+    /:(\d{2})(\.\d+)?(Z|[+-])/,
+    (_m, s: string, f: string | undefined, zone: string) => `:${s}${(f ?? '.').padEnd(7, '0')}${zone}`,
   );
 
 const sortKeys: Record<string, (row: Row) => number | string | null> = {
@@ -69,7 +69,7 @@ const sortKeys: Record<string, (row: Row) => number | string | null> = {
   doc: (row) => row.doc.k,
 };
 
-/** The order the API promises: by the sort value, nulls last, ties by insertion; all reversed but nulls when descending. */
+/** The order the API promises: by the sort value, nulls last, ties in upload order; all reversed but nulls when descending. */
 export function expectedOrder(rows: Row[], sort: string): number[] {
   const descending = sort.startsWith('-');
   const key = sortKeys[descending ? sort.slice(1) : sort]!;
@@ -86,7 +86,7 @@ export function expectedOrder(rows: Row[], sort: string): number[] {
 
 export type RowsParams = Record<string, string | string[]>;
 
-export function rowsReader(browse: BrowseTestApp) {
+export function rowsReader(browse: BrowseService) {
   async function page(who: Principal, id: string, params: RowsParams) {
     const search = new URLSearchParams();
     for (const [name, value] of Object.entries(params)) {
@@ -102,7 +102,7 @@ export function rowsReader(browse: BrowseTestApp) {
     let pages = 0;
     do {
       const response = await page(who, id, { ...params, limit: String(limit), ...(after ? { after } : {}) });
-      expect(response.statusCode).toBe(200);
+      expect(response.statusCode, response.body).toBe(200);
       const body = response.json<RowsPage>();
       expect(body.rows.length).toBeLessThanOrEqual(limit);
       rows.push(...body.rows.map(toRow));
@@ -116,49 +116,34 @@ export function rowsReader(browse: BrowseTestApp) {
 }
 
 export interface RowsSetup {
-  db: Database;
-  browse: BrowseTestApp;
+  browse: BrowseService;
   /** The 2,500-row dataset, owned by the owner given. */
   dataset: DatasetFixture;
-  /** Every row of it, in insertion order. */
+  /** Every row of it, in upload order. */
   everyRow: Row[];
   page: ReturnType<typeof rowsReader>['page'];
   pageThrough: (
     params: RowsParams,
     limit: number,
   ) => ReturnType<ReturnType<typeof rowsReader>['pageThrough']>;
-  /** Datasets to drop at the end; the main one is already listed. */
-  fixtures: DatasetFixture[];
   close: () => Promise<void>;
 }
 
-/** The database, the browse server and the 2,500-row dataset the paging and filter tests read. */
+/** The data-service and the 2,500-row dataset the paging and filter tests read. */
 export async function openRowsSetup(owner: Principal): Promise<RowsSetup> {
-  const db = await testDatabase();
-  await migrateDataSchema(db.pool);
-  const browse = await browseTestApp(db);
+  const browse = await startBrowseService();
   const reader = rowsReader(browse);
-  const dataset = await createDatasetFixture(db.pool, {
-    ownerId: owner.userId,
-    columns: COLUMNS,
-    rows: { count: ROWS, expressions: EXPRESSIONS },
-  });
-  const fixtures = [dataset];
+  const rows = Array.from({ length: ROWS }, (_, i) => generatedRow(i + 1));
+  const dataset = await browse.dataset(owner, COLUMNS, rows);
   const pageThrough = (params: RowsParams, limit: number) =>
     reader.pageThrough(owner, dataset.id, params, limit);
   const everyRow = (await pageThrough({}, 1000)).rows;
   return {
-    db,
     browse,
     dataset,
     everyRow,
     page: reader.page,
     pageThrough,
-    fixtures,
-    close: async () => {
-      await browse.app.close();
-      for (const fixture of fixtures) await dropDatasetFixture(db.pool, fixture);
-      await db.close();
-    },
+    close: () => browse.close(),
   };
 }

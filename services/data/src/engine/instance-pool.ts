@@ -81,6 +81,29 @@ export function viewStatement(name: string, source: DatasetSource): string {
   return `CREATE VIEW ${sqlIdentifier(name)} AS SELECT ${columns} FROM read_parquet([${files}])`;
 }
 
+/** The column `rowsRelation` adds; no dataset column can be called this (names are [a-z_][a-z0-9_]*). */
+export const ROW_NUMBER_COLUMN = '#row';
+/** File k's rows are numbered from k·2^40: the numbers follow the file list, with room for 2^40 rows a file. */
+const FILE_ROW_SPAN = 2 ** 40;
+
+/**
+ * A dataset's rows numbered in their order (the files in list order, each
+ * file's rows in its own order), as a relation for SQL the service writes
+ * (browsing): its columns and `ROW_NUMBER_COLUMN`. Each file is its own scan
+ * numbered by DuckDB's `file_row_number` plus a constant, so a condition on
+ * the number reaches the scan and skips the row groups it rules out. Reads
+ * only the files the dataset's view reads, which its instance allows.
+ */
+export function rowsRelation(source: DatasetSource): string {
+  if (source.files.length === 0) throw new Error('A dataset without a Parquet file has no rows relation');
+  const columns = source.columns.map((column) => `${sqlIdentifier(column)}, `).join('');
+  const scans = source.files.map((file, index) => {
+    const offset = index === 0 ? '' : ` + ${index * FILE_ROW_SPAN}`;
+    return `SELECT ${columns}file_row_number${offset} AS ${sqlIdentifier(ROW_NUMBER_COLUMN)} FROM read_parquet(${sqlString(file)})`;
+  });
+  return `(${scans.join(' UNION ALL ')})`;
+}
+
 /**
  * Built-in functions that read settings or run SQL from a string, shadowed in
  * the query instances' own schema by macros that fail, so they fail even for

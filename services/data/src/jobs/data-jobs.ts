@@ -1,7 +1,6 @@
 import type { JobTypeFactory } from '@datalab/platform';
 import { createDataJobContext } from './job-context.ts';
 import { importUrlJob } from './import-url.job.ts';
-import { profilePartitionJob } from './profile-partition.job.ts';
 import { profileJob } from './profile.job.ts';
 import { sqlJob } from './sql.job.ts';
 import { transformJob } from './transform.job.ts';
@@ -13,11 +12,5 @@ import { transformJob } from './transform.job.ts';
  */
 export const dataJobTypes: JobTypeFactory = (deps) => {
   const context = createDataJobContext(deps);
-  return [
-    sqlJob(context),
-    transformJob(context),
-    importUrlJob(context),
-    profileJob(context),
-    profilePartitionJob(context),
-  ];
+  return [sqlJob(context), transformJob(context), importUrlJob(context), profileJob(context)];
 };
