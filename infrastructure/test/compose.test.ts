@@ -4,19 +4,26 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { allServices } from '@datalab/cli';
 import { repoRoot } from '../../test/processes.ts';
-import { CREDENTIAL_NAME, CREDENTIAL_VALUE, serviceVariables } from './lib/config-variables.ts';
-import { IMAGES } from './lib/dockerfile.ts';
+import {
+  CREDENTIAL_NAME,
+  CREDENTIAL_VALUE,
+  configVariables,
+  serviceVariables,
+} from './lib/config-variables.ts';
+import { IMAGES, stages } from './lib/dockerfile.ts';
 
 interface ComposeService {
   image?: string;
   build?: { context: string; dockerfile: string };
   command?: string[];
+  entrypoint?: string[];
   environment?: Record<string, string | number>;
   volumes?: string[];
   secrets?: string[];
   depends_on?: string[] | Record<string, unknown>;
   deploy?: { replicas?: number };
   read_only?: boolean;
+  healthcheck?: { test: string[] };
 }
 
 interface ComposeFile {
@@ -74,7 +81,8 @@ describe.each(['docker-compose.yml', 'docker-compose.prod.yml'])('infrastructure
 
   it('gives DataLab containers only variables their service reads', () => {
     for (const { name, service, runs } of datalabContainers(compose)) {
-      const known = serviceVariables(runs);
+      // A worker runs every service's job types, each reading its own service's settings.
+      const known = name === 'worker' ? configVariables() : serviceVariables(runs);
       const unknown = Object.keys(service.environment ?? {}).filter((variable) => !known.has(variable));
       expect(unknown, `${name} sets variables ${runs} does not read`).toEqual([]);
       expect(service.read_only, `${name} has a read-only root filesystem`).toBe(true);
@@ -95,9 +103,9 @@ describe.each(['docker-compose.yml', 'docker-compose.prod.yml'])('infrastructure
     for (const [name, service] of Object.entries(compose.services)) {
       for (const [variable, value] of Object.entries(service.environment ?? {})) {
         if (!CREDENTIAL_NAME.test(variable) || variable.endsWith('_FILE')) continue;
-        // URLs were checked above (no password written out); a password is only ever interpolated.
-        if (/PASSWORD/.test(variable))
-          expect(String(value), `${name}: ${variable}`).toMatch(/^\$\{[A-Z_]+(:\?[^}]*)?\}$/);
+        // URLs were checked above (no password written out); a password or secret key is only ever interpolated.
+        if (/PASSWORD|SECRET/.test(variable))
+          expect(String(value), `${name}: ${variable}`).toMatch(/^\$\{[A-Z0-9_]+(:\?[^}]*)?\}$/);
       }
       for (const [variable, value] of Object.entries(service.environment ?? {})) {
         if (variable.endsWith('_FILE')) {
@@ -154,6 +162,51 @@ describe.each(['docker-compose.yml', 'docker-compose.prod.yml'])('infrastructure
         expect(compose.services[dependency], `${name} → ${dependency}`).toBeDefined();
       for (const secret of service.secrets ?? [])
         expect(compose.secrets?.[secret], `${name}: ${secret}`).toBeDefined();
+    }
+  });
+  it('keeps dataset files in MinIO’s versioned bucket, which the data-service and the worker share', () => {
+    const { minio, 'minio-setup': setup } = compose.services;
+    expect(minio?.image).toMatch(/^minio\/minio:RELEASE\.[0-9TZ-]+$/);
+    expect(minio?.volumes).toContain('minio-data:/data');
+    expect(minio?.healthcheck?.test).toEqual(['CMD', 'mc', 'ready', 'local']);
+    expect(setup?.image).toMatch(/^minio\/mc:RELEASE\.[0-9TZ-]+$/);
+    expect(setup?.depends_on).toEqual({ minio: { condition: 'service_healthy' } });
+    const script = setup!.volumes!.find((volume) => volume.startsWith('./minio/setup.sh:'))!.split(':')[1]!;
+    expect(setup?.entrypoint).toEqual(['sh', script]);
+    const steps = readFileSync(path.join(infrastructure, 'minio/setup.sh'), 'utf8');
+    expect(steps).toMatch(/^mc mb --ignore-existing "\$bucket"$/m);
+    expect(steps).toMatch(/^mc version enable "\$bucket"$/m);
+    expect(steps).toMatch(/"NoncurrentVersionExpiration": \{"NoncurrentDays": \$NONCURRENT_VERSION_DAYS\}/);
+    // The services' login may not delete object versions, nor change versioning or lifecycle.
+    expect(steps).not.toMatch(/s3:\*|DeleteObjectVersion|PutBucketVersioning|PutLifecycleConfiguration/);
+
+    const readers = datalabContainers(compose).filter(({ service }) => service.environment?.DATA_STORAGE);
+    expect(readers.map((c) => c.name).sort()).toEqual(['data-service', 'worker']);
+    for (const { name, service } of readers) {
+      const environment = service.environment!;
+      expect(environment.DATA_STORAGE, name).toBe('s3');
+      expect(environment.DATA_S3_ENDPOINT, name).toBe('http://minio:9000');
+      expect(environment.DATA_S3_FORCE_PATH_STYLE, name).toBe('true');
+      for (const variable of ['DATA_S3_BUCKET', 'DATA_S3_ACCESS_KEY_ID', 'DATA_S3_SECRET_ACCESS_KEY'])
+        expect(environment[variable], `${name}: ${variable}`).toBe(setup?.environment?.[variable]);
+      expect(service.depends_on, name).toMatchObject({
+        'minio-setup': { condition: 'service_completed_successfully' },
+      });
+    }
+  });
+
+  it('gives each data container a volume of its own for its cache, uploads and spill files, which its user may write', () => {
+    const readers = datalabContainers(compose).filter(({ service }) => service.environment?.DATA_STORAGE);
+    expect(readers.map((c) => c.name).sort()).toEqual(['data-service', 'worker']);
+    for (const { name, service, runs } of readers) {
+      const dataDir = service.environment!.DATALAB_DATA_DIR;
+      // An anonymous volume: each replica gets its own, so replicas share nothing but the bucket.
+      expect(service.volumes, name).toEqual([dataDir]);
+      expect(service.environment!.DATA_STORAGE_DIR, `${name}: the cache under the volume`).toBeUndefined();
+      const text = readFileSync(path.join(repoRoot, `infrastructure/docker/Dockerfile.${runs}`), 'utf8');
+      const image = stages(text).at(-1)!;
+      const runSteps = image.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+      expect(runSteps, name).toContainEqual(`mkdir -p ${dataDir} && chown ${image.user} ${dataDir}`);
     }
   });
 });
@@ -215,10 +268,24 @@ describe('the production compose file', () => {
     }
   });
 
+  it('keeps a dropped dataset file, and then its noncurrent version, through the point-in-time recovery window', () => {
+    // postgres/pgbackrest.conf keeps repo1-retention-full weekly full backups (docs/operations.md).
+    const pgbackrest = readFileSync(path.join(infrastructure, 'postgres/pgbackrest.conf'), 'utf8');
+    const fullBackups = Number(/^repo1-retention-full=(\d+)$/m.exec(pgbackrest)![1]);
+    const windowDays = 7 * fullBackups;
+    for (const name of ['data-service', 'worker'])
+      expect(Number(services[name]?.environment?.DATA_SWEEP_GRACE_SECONDS), name).toBeGreaterThanOrEqual(
+        windowDays * 24 * 3600,
+      );
+    expect(Number(services['minio-setup']?.environment?.NONCURRENT_VERSION_DAYS)).toBeGreaterThanOrEqual(
+      windowDays,
+    );
+  });
+
   it('asks for every interpolated setting in .env.example', () => {
     const example = readFileSync(path.join(infrastructure, '.env.example'), 'utf8');
-    const listed = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((match) => match[1]));
-    const used = new Set([...text.matchAll(/\$\{([A-Z_]+)/g)].map((match) => match[1]));
+    const listed = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    const used = new Set([...text.matchAll(/\$\{([A-Z0-9_]+)/g)].map((match) => match[1]));
     expect([...used].filter((variable) => !listed.has(variable))).toEqual([]);
   });
 });

@@ -218,8 +218,12 @@ describe.each(OVERLAYS)('%s policies', (overlay) => {
         (p) => !isEmptySelector(selectorOf(p).selector!) && selects(selectorOf(p).selector!, labels),
       );
       expect(pdb, `${deployment.metadata.name}: PodDisruptionBudget`).toHaveLength(1);
+      // Its own policy (ingress and egress); egress-only grants beside it (dataset-storage) add to it.
       const own = policies.filter(
-        (p) => !isEmptySelector(selectorOf(p).podSelector!) && selects(selectorOf(p).podSelector!, labels),
+        (p) =>
+          !isEmptySelector(selectorOf(p).podSelector!) &&
+          selects(selectorOf(p).podSelector!, labels) &&
+          (p.spec as { policyTypes: string[] }).policyTypes.includes('Ingress'),
       );
       expect(own, `${deployment.metadata.name}: NetworkPolicy`).toHaveLength(1);
       expect((own[0]!.spec as { policyTypes: string[] }).policyTypes).toEqual(['Ingress', 'Egress']);

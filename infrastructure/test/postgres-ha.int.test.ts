@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase } from '@datalab/platform';
 import { silentLogger } from '../../test/helpers.ts';
-import { freePort, repoRoot } from '../../test/processes.ts';
+import { freePort } from '../../test/processes.ts';
 import {
-  asPostgres,
+  archiveAll,
+  archiveSettings,
+  clusterNow,
+  nextSecond,
+  pgbackrest as pgbackrestWith,
+  pgbackrestConfig,
+  restoreToTime,
+} from './lib/pgbackrest.ts';
+import {
   baseBackup,
   initPrimary,
   node,
@@ -14,33 +21,8 @@ import {
   postgresTempDir,
   query,
   removeTempDir,
-  writeConfig,
   type Node,
 } from './lib/postgres-cluster.ts';
-
-const STANZA = 'datalab';
-
-/** The shipped pgBackRest configuration with this test's paths and port in place of the host's. */
-async function pgbackrestConfig(dir: string, primary: Node): Promise<string> {
-  const shipped = await readFile(
-    path.join(repoRoot, 'infrastructure', 'postgres', 'pgbackrest.conf'),
-    'utf8',
-  );
-  const local: Record<string, string> = {
-    'repo1-path': path.join(dir, 'repo'),
-    'log-path': dir,
-    'lock-path': path.join(dir, 'lock'),
-    'pg1-path': primary.dataDir,
-    'pg1-port': String(primary.port),
-    'pg1-socket-path': dir,
-  };
-  const text = shipped.replace(/^([a-z0-9-]+)=.*$/gm, (line, key: string) =>
-    key in local ? `${key}=${local[key]}` : line,
-  );
-  const file = path.join(dir, 'pgbackrest.conf');
-  await writeConfig(file, text);
-  return file;
-}
 
 describe.skipIf(!existsSync(path.join(PG_BIN, 'initdb')))(
   'PostgreSQL replica and pgBackRest, for real on loopback',
@@ -50,8 +32,7 @@ describe.skipIf(!existsSync(path.join(PG_BIN, 'initdb')))(
     let replica: Node;
     let restored: Node | undefined;
     let config: string;
-    const pgbackrest = (...args: string[]) =>
-      asPostgres('pgbackrest', [`--config=${config}`, `--stanza=${STANZA}`, ...args]);
+    const pgbackrest = (...args: string[]) => pgbackrestWith(config)(...args);
 
     beforeAll(async () => {
       dir = await postgresTempDir('datalab-pg-ha-');
@@ -61,8 +42,7 @@ describe.skipIf(!existsSync(path.join(PG_BIN, 'initdb')))(
       await initPrimary(primary.dataDir, {
         wal_level: 'replica',
         max_wal_senders: '5',
-        archive_mode: 'on',
-        archive_command: `pgbackrest --config=${config} --stanza=${STANZA} archive-push %p`,
+        ...archiveSettings(config),
         fsync: 'off',
       });
       await primary.start();
@@ -124,37 +104,19 @@ describe.skipIf(!existsSync(path.join(PG_BIN, 'initdb')))(
         `INSERT INTO ledger SELECT g, 'before backup' FROM generate_series(101, 200) g`,
       );
       await pgbackrest('backup', '--type=full');
-      // pgBackRest records a backup's stop time in whole seconds: the target must come after it.
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await nextSecond();
       await query(
         primary.url,
         `INSERT INTO ledger SELECT g, 'after backup' FROM generate_series(201, 300) g`,
       );
-      const [row] = await query<{ target: string }>(primary.url, `SELECT clock_timestamp()::text AS target`);
-      const target = row!.target;
-      await new Promise((resolve) => setTimeout(resolve, 1100));
+      const target = await clusterNow(primary);
+      await nextSecond();
       await query(primary.url, `INSERT INTO ledger SELECT g, 'too late' FROM generate_series(301, 400) g`);
       await query(primary.url, 'DELETE FROM ledger WHERE id <= 10');
-      // Closes the WAL segment so the archive holds every commit up to now.
-      await query(primary.url, 'SELECT pg_switch_wal()');
-      await pgbackrest('check');
+      await archiveAll(config, primary);
 
       restored = node(path.join(dir, 'restored'), await freePort(), dir);
-      await pgbackrest(
-        'restore',
-        `--pg1-path=${restored.dataDir}`,
-        '--type=time',
-        `--target=${target}`,
-        '--target-action=promote',
-      );
-      await restored.start();
-      const deadline = Date.now() + 30_000;
-      while (
-        (await query<{ standby: boolean }>(restored.url, 'SELECT pg_is_in_recovery() AS standby'))[0]!.standby
-      ) {
-        if (Date.now() > deadline) throw new Error('the restored cluster did not finish recovery in 30 s');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await restoreToTime(config, restored, target);
 
       const [expected] = await query<{ ids: number[] }>(
         primary.url,

@@ -1,11 +1,15 @@
 import type { MigrateDataDeps } from '@datalab/platform';
 import type { dataConfigSchema } from '../config.ts';
 import { createDatasetsRepository } from '../datasets/datasets.repository.ts';
+import { createDatasetStorage } from '../storage/configured-storage.ts';
 import { openDatasetFiles } from './dataset-files.ts';
+import { describeMissingFiles, findMissingFiles } from './missing-files.ts';
 import { moveTablesToVersions } from './move-tables.ts';
 
-/** The data-service's data migration: datasets kept only in a PostgreSQL table move to Parquet versions. */
-export async function migrateData(deps: MigrateDataDeps<typeof dataConfigSchema>): Promise<string[]> {
+type Deps = MigrateDataDeps<typeof dataConfigSchema>;
+
+/** Datasets kept only in a PostgreSQL table move to Parquet versions. */
+async function moveTables(deps: Deps): Promise<string[]> {
   const waiting = await deps.db.pool.query<{ count: string }>(
     "SELECT count(*) FROM data.datasets WHERE files = '[]'::jsonb",
   );
@@ -22,4 +26,27 @@ export async function migrateData(deps: MigrateDataDeps<typeof dataConfigSchema>
   } finally {
     await files.close();
   }
+}
+
+/**
+ * Reported, not refused: the other datasets stay readable, and the operator
+ * restores the named files (docs/operations.md, "Restore").
+ */
+async function reportMissingFiles(deps: Deps): Promise<string[]> {
+  const missing = await findMissingFiles(
+    deps.db.pool,
+    createDatasetStorage(deps.config, deps.common.dataDir),
+  );
+  for (const dataset of missing)
+    deps.logger.error(dataset, 'a dataset names files the dataset storage does not hold');
+  return describeMissingFiles(missing);
+}
+
+/**
+ * The data-service's data migration, run at each start and by `datalab
+ * migrate`: old tables move into versions, then every dataset's files are
+ * looked for in the storage.
+ */
+export async function migrateData(deps: Deps): Promise<string[]> {
+  return [...(await moveTables(deps)), ...(await reportMissingFiles(deps))];
 }
