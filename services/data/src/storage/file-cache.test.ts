@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileCache } from './file-cache.ts';
+import { eventually } from '../../../../test/processes.ts';
 
 const KB = 1024;
 let dir: string;
@@ -14,6 +15,10 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'datalab-file-cache-'));
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
+
+/** Deleting an evicted copy happens in the background: waits until `file` is gone. */
+const gone = (file: string) =>
+  eventually(`${file} to be deleted`, async () => (existsSync(file) ? undefined : true), 5000);
 
 /** A download that writes `size` bytes, as the storage's would, and counts itself. */
 function downloader(size: number) {
@@ -41,7 +46,8 @@ describe('the bounded file cache', () => {
     await cache.acquire(key('d'), download);
     cache.release(key('d'));
     expect(cache.bytes()).toBe(3 * KB);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The evicted copy is deleted in the background.
+    await gone(fileOf('b'));
     expect(['a', 'b', 'c', 'd'].filter((name) => existsSync(fileOf(name)))).toEqual(['a', 'c', 'd']);
   });
 
@@ -61,7 +67,7 @@ describe('the bounded file cache', () => {
     expect([held, ...more].every((file) => existsSync(file))).toBe(true);
     cache.release(key('held'));
     expect(cache.bytes()).toBe(2 * KB);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gone(held);
     expect(existsSync(held)).toBe(false);
   });
 
@@ -92,11 +98,11 @@ describe('the bounded file cache', () => {
     const held = await cache.acquire(key('held'), download);
     cache.forget(key('free'));
     cache.forget(key('held'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gone(free);
     expect(existsSync(free)).toBe(false);
     expect(existsSync(held)).toBe(true);
     cache.release(key('held'));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gone(held);
     expect(existsSync(held)).toBe(false);
     expect(cache.bytes()).toBe(0);
   });
@@ -115,7 +121,7 @@ describe('the bounded file cache', () => {
     await cache.acquire(key('recent'), download);
     expect(calls).toEqual([]);
     expect(cache.bytes()).toBe(2 * KB);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await gone(fileOf('oldest'));
     expect(existsSync(fileOf('oldest'))).toBe(false);
     expect(existsSync(fileOf('older'))).toBe(true);
     expect(existsSync(partial)).toBe(false);

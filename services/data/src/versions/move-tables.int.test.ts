@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { inject } from 'vitest';
-import { startService, type Platform, type RunningService } from '@datalab/platform';
-import { testDatabase, testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
+import { connectDatabase, startService, type Platform, type RunningService } from '@datalab/platform';
+import { silentLogger, testEnv, testPlatform, uniqueName } from '../../../../test/helpers.ts';
 import { callAs, person, uploadForm } from '../../../../test/internal.ts';
 import { queryOnce, spawnTs } from '../../../../test/processes.ts';
 import { dataService } from '../definition.ts';
@@ -47,13 +47,27 @@ describe('dataset tables move into Parquet versions', () => {
   let data: RunningService;
   const owner = person('editor');
 
+  // A catalog of its own: every data-service that starts moves the old datasets it finds into
+  // its own storage folder, so one started by another test file must never see these.
+  const database = uniqueName('moves').toLowerCase();
+  const databaseUrl = (() => {
+    const url = new URL(inject('databaseUrl'));
+    url.pathname = `/${database}`;
+    return url.toString();
+  })();
+
   beforeAll(async () => {
-    platform = await testPlatform();
-    data = await startService(dataService, platform, { env: testEnv(), port: 0 });
+    await queryOnce(inject('databaseUrl'), `CREATE DATABASE ${database}`);
+    platform = await testPlatform({ DATABASE_URL: databaseUrl });
+    data = await startService(dataService, platform, {
+      env: testEnv({ DATABASE_URL: databaseUrl }),
+      port: 0,
+    });
   });
   afterAll(async () => {
     await data.close();
     await platform.close();
+    await queryOnce(inject('databaseUrl'), `DROP DATABASE ${database} WITH (FORCE)`);
   });
 
   async function oldDataset(): Promise<Dataset> {
@@ -86,7 +100,7 @@ describe('dataset tables move into Parquet versions', () => {
   it('`datalab migrate` writes each old table as a version whose values are exactly the table’s', async () => {
     const dataset = await oldDataset();
     const run = spawnTs('packages/cli/src/main.ts', ['migrate', 'data-service'], {
-      DATABASE_URL: inject('databaseUrl'),
+      DATABASE_URL: databaseUrl,
       DATALAB_DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
     });
@@ -144,7 +158,13 @@ describe('dataset tables move into Parquet versions', () => {
   it('tells a changed value from an equal one, in every column type', async () => {
     const dataset = await oldDataset();
     const fingerprint = fingerprintQuery(dataset, 'postgres');
-    const db = await testDatabase();
+    const db = await connectDatabase({
+      url: databaseUrl,
+      poolSize: 1,
+      connectTimeoutMs: 5000,
+      applicationName: 'datalab-test',
+      logger: silentLogger,
+    });
     const client = await db.pool.connect();
     const measure = async () =>
       (await client.query<(string | null)[]>({ text: fingerprint.sql, rowMode: 'array' })).rows[0]!;
